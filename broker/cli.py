@@ -1,0 +1,236 @@
+"""The `hall` console script. Each package contributes its own sub-app
+(`kiosk/cli.py` …); this module composes them and owns `up`, `broker`,
+`status` and `bench push`. Heavy imports stay inside commands so that
+`hall --help` is instant."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="党建展厅 Dangjian Hall: 展厅控制系统", no_args_is_help=True, add_completion=False)
+broker_app = typer.Typer(help="消息服务器（内置 amqtt）与 Mosquitto 配置", invoke_without_command=True)
+bench_app = typer.Typer(help="性能基准测试", no_args_is_help=True)
+app.add_typer(broker_app, name="broker")
+app.add_typer(bench_app, name="bench")
+
+log = logging.getLogger("hall")
+
+
+def setup_logging(verbose: bool = False) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
+
+        logging.basicConfig(level=level, format="%(name)s: %(message)s", handlers=[RichHandler(show_path=False)])
+    else:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("amqtt", "transitions", "httpx", "httpcore", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _settings(data_dir: Optional[Path] = None, **overrides):
+    from .settings import HallSettings
+
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return HallSettings(**values)
+
+
+# -- broker -------------------------------------------------------------------------
+@broker_app.callback()
+def broker_main(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="监听地址"),
+    port: int = typer.Option(1883, help="监听端口"),
+    data_dir: Optional[Path] = typer.Option(None, envvar="HALL_DATA_DIR", help="数据目录（含 fleet.yaml）"),
+    allow_anonymous: bool = typer.Option(False, help="允许匿名连接（仅限测试）"),
+) -> None:
+    """运行内置消息服务器 (amqtt)，按设备清单校验用户名密码和主题权限。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    setup_logging()
+    from .embedded import EmbeddedBroker, broker_config
+    from .fleet import Fleet
+
+    settings = _settings(data_dir)
+    fleet = Fleet.load(settings.fleet_file)
+    if not fleet.devices and not allow_anonymous:
+        typer.echo(f"设备清单 {settings.fleet_file} 为空：先运行 `hall up --demo` 或 `hall admin add-device`，"
+                   "或用 --allow-anonymous 启动测试服务器", err=True)
+        raise typer.Exit(2)
+    config = broker_config(host=host, port=port, fleet=fleet if fleet.devices else None,
+                           password_file=settings.data_dir / "broker" / "passwd", allow_anonymous=allow_anonymous)
+    log.info("embedded broker on %s:%s, %d devices", host, port, len(fleet.devices))
+    try:
+        asyncio.run(EmbeddedBroker(config).serve_forever())
+    except KeyboardInterrupt:
+        pass
+
+
+@broker_app.command("mosquitto-config")
+def mosquitto_config(
+    directory: Path = typer.Argument(..., help="输出目录"),
+    port: int = typer.Option(1883),
+    bind: str = typer.Option("127.0.0.1"),
+    tls_dir: Optional[Path] = typer.Option(None, help="含 ca.crt/server.crt/server.key 的目录，启用 8883 TLS 监听"),
+    data_dir: Optional[Path] = typer.Option(None, envvar="HALL_DATA_DIR"),
+) -> None:
+    """从设备清单生成 mosquitto.conf、密码文件和 ACL 文件。"""
+    from .fleet import Fleet
+    from .mosquitto_config import write_mosquitto_config
+
+    settings = _settings(data_dir)
+    fleet = Fleet.load(settings.fleet_file)
+    if not fleet.devices:
+        typer.echo(f"设备清单 {settings.fleet_file} 为空，没有可写的账号", err=True)
+        raise typer.Exit(2)
+    for path in write_mosquitto_config(fleet, directory, port=port, bind=bind, tls_dir=tls_dir):
+        typer.echo(f"已写入 {path}")
+    typer.echo(f"启动: mosquitto -c {directory / 'mosquitto.conf'}")
+
+
+# -- status -------------------------------------------------------------------------
+@app.command()
+def status(
+    data_dir: Optional[Path] = typer.Option(None, envvar="HALL_DATA_DIR"),
+    wait: float = typer.Option(0.0, help="最多等待这么多秒，直到所有终端在线且已应用目标版本"),
+    expect: int = typer.Option(0, help="至少应有的终端数量（与 --wait 一起用）"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+    check: bool = typer.Option(False, help="有终端离线或未同步时以退出码 1 结束"),
+) -> None:
+    """列出所有终端：在线/离线、目标版本与已应用版本、最后上报时间。"""
+    from .provision import CLI_IDENTITY, settings_for
+    from .status import collect, render
+
+    settings = settings_for(_settings(data_dir), CLI_IDENTITY)
+    try:
+        view = asyncio.run(collect(settings, until_in_sync=wait, expect=expect))
+    except ConnectionError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
+    if as_json:
+        rows = [dict(vars(r), desired_version=view.desired_for(r), in_sync=view.in_sync(r)) for r in view.endpoints()]
+        typer.echo(json.dumps({"devices": rows, "all_in_sync": view.all_in_sync()}, ensure_ascii=False))
+    else:
+        render(view)
+    if check and not (view.all_in_sync() and len(view.endpoints()) >= expect):
+        raise typer.Exit(1)
+
+
+# -- up -----------------------------------------------------------------------------
+@app.command()
+def up(
+    demo: bool = typer.Option(False, help="载入演示内容"),
+    headless: bool = typer.Option(False, help="触摸屏和展厅无屏幕运行"),
+    kiosks: int = typer.Option(2, help="触摸屏数量"),
+    halls: int = typer.Option(1, help="3D 展厅数量"),
+    robots: int = typer.Option(1, help="机器人数量"),
+    broker: str = typer.Option("embedded", help="embedded 或 mosquitto"),
+    mqtt_port: int = typer.Option(1883),
+    admin_port: int = typer.Option(8000),
+    data_dir: Optional[Path] = typer.Option(None, envvar="HALL_DATA_DIR"),
+) -> None:
+    """在本机以独立进程运行消息服务器、管理后台、触摸屏、3D 展厅和机器人，崩溃自动重启。"""
+    setup_logging()
+    from .plan import build_plan
+    from .supervisor import Supervisor
+
+    settings = _settings(data_dir, mqtt_port=mqtt_port, admin_url=f"http://127.0.0.1:{admin_port}")
+    specs = build_plan(settings, demo=demo, headless=headless, kiosks=kiosks, halls=halls, robots=robots,
+                       broker=broker, admin_port=admin_port)
+    log.info("data dir %s; logs in %s", settings.data_dir.resolve(), settings.data_dir / "logs")
+    log.info("管理后台: http://127.0.0.1:%s  ·  状态: hall status", admin_port)
+    raise typer.Exit(asyncio.run(Supervisor(specs, log_dir=settings.data_dir / "logs").run()))
+
+
+# -- endpoints ------------------------------------------------------------------------
+def endpoint_command(kind: str):
+    """A plain endpoint process with no UI: applies manifests and reports them.
+    Used for the packages whose own CLI is not installed, and by benchmarks."""
+
+    def run(
+        device_id: Optional[str] = typer.Option(None, "--device-id", envvar="HALL_DEVICE_ID"),
+        headless: bool = typer.Option(False, "--headless", hidden=True),
+        offscreen: bool = typer.Option(False, "--offscreen", hidden=True),
+        data_dir: Optional[Path] = typer.Option(None, envvar="HALL_DATA_DIR"),
+    ) -> None:
+        setup_logging()
+        from content.endpoint import Endpoint, EndpointError
+
+        try:
+            endpoint = Endpoint(_settings(data_dir), kind=kind, device_id=device_id)
+        except EndpointError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2)
+        try:
+            asyncio.run(endpoint.run())
+        except KeyboardInterrupt:
+            pass
+
+    run.__doc__ = f"运行一个无界面的 {kind} 终端（应用清单并上报）"
+    return run
+
+
+@app.command("endpoint")
+def endpoint(
+    kind: str = typer.Option(..., help="kiosk | vrhall | robot"),
+    device_id: Optional[str] = typer.Option(None, "--device-id", envvar="HALL_DEVICE_ID"),
+    data_dir: Optional[Path] = typer.Option(None, envvar="HALL_DATA_DIR"),
+) -> None:
+    """运行一个无界面的终端：应用清单、上报版本、确认紧急通知。"""
+    endpoint_command(kind)(device_id=device_id, headless=True, offscreen=True, data_dir=data_dir)
+
+
+def _mount(name: str, module: str, kind: str | None, help_text: str) -> None:
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        if kind is not None:
+            app.command(name, help=help_text)(endpoint_command(kind))
+        return
+    app.add_typer(mod.app, name=name, help=help_text)
+    bench = getattr(mod, "bench", None)
+    if bench is not None:
+        bench_app.command(name)(bench)
+
+
+_mount("admin", "admin.cli", None, "管理后台：内容编辑、分级审核、排期发布、设备管理")
+_mount("kiosk", "kiosk.cli", "kiosk", "触摸屏终端")
+_mount("vrhall", "vrhall.cli", "vrhall", "3D / VR 党史展厅")
+_mount("robot", "robot.cli", "robot", "导览机器人：语音问答、引导、人脸签到")
+
+
+@bench_app.command("push")
+def bench_push(
+    devices: int = typer.Option(100, help="模拟终端数量"),
+    broker: str = typer.Option("embedded", help="embedded 或 mosquitto"),
+    processes: int = typer.Option(0, help="模拟终端分布在几个进程里（0 = 自动）"),
+    media: int = typer.Option(3, help="每次发布新增的媒体文件数"),
+    as_json: bool = typer.Option(False, "--json", help="最后一行输出 JSON"),
+) -> None:
+    """发布新清单，测量 N 个真实 MQTT 终端从发布到上报已应用的延迟 (p50/p99)。"""
+    setup_logging()
+    from .bench_push import run_push_bench
+
+    result = run_push_bench(devices=devices, broker=broker, processes=processes, media_files=media)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

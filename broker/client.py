@@ -1,0 +1,242 @@
+"""The MQTT client base every process uses.
+
+paho-mqtt runs its network loop in its own thread; its callbacks only hand
+messages over to the asyncio loop, where typed handlers run. A handler that
+raises is logged and the loop goes on; a malformed payload is logged and
+dropped. paho reconnects with backoff by itself; we resubscribe and re-announce
+availability on every (re)connect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from .messages import Availability, Message, MessageError
+from .settings import HallSettings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any], Awaitable[None] | AsyncIterator[Message] | None]
+
+
+@dataclass
+class _Subscription:
+    cls: type[Message]
+    topic_filter: str
+    handler: Handler
+
+
+class HallClient:
+    def __init__(
+        self,
+        settings: HallSettings,
+        *,
+        client_id: str,
+        kind: str,
+        groups: list[str] | tuple[str, ...] = (),
+        availability: bool = True,
+        reconnect_min: float = 0.5,
+        reconnect_max: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self.client_id = client_id
+        self.kind = kind
+        self.groups = list(groups)
+        self._availability = availability
+        self._subs: list[_Subscription] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[tuple[str, bytes]] | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._connected = threading.Event()
+        self._stopping = False
+        self._connected_async: asyncio.Event | None = None
+        self.connection_listeners: list[Callable[[bool], Any]] = []
+        self.stats = {"received": 0, "dropped": 0, "handler_errors": 0, "connects": 0}
+
+        paho = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311,
+                           clean_session=True)
+        if settings.mqtt_username:
+            paho.username_pw_set(settings.mqtt_username, settings.mqtt_password)
+        if settings.mqtt_tls_ca:
+            paho.tls_set(ca_certs=str(settings.mqtt_tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        if availability:
+            offline = self._availability_message("offline")
+            paho.will_set(offline.own_topic(), offline.payload(), qos=1, retain=True)
+        paho.reconnect_delay_set(min_delay=max(1, int(reconnect_min)), max_delay=int(reconnect_max))
+        paho.max_queued_messages_set(0)  # unbounded: the fleet bursts after a publish
+        paho.max_inflight_messages_set(100)
+        paho.on_connect = self._on_connect
+        paho.on_disconnect = self._on_disconnect
+        paho.on_message = self._on_message
+        paho.on_socket_open = self._on_socket_open
+        self._paho = paho
+
+    # -- lifecycle --------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect in the background; returns at once even if the broker is down."""
+        self._loop = asyncio.get_running_loop()
+        self._queue = asyncio.Queue()
+        self._connected_async = asyncio.Event()
+        self._dispatcher = asyncio.create_task(self._dispatch(), name=f"mqtt-dispatch-{self.client_id}")
+        self._paho.connect_async(self.settings.mqtt_host, self.settings.mqtt_port,
+                                 keepalive=self.settings.mqtt_keepalive)
+        self._paho.loop_start()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._availability and self._connected.is_set():
+            info = self.publish(self._availability_message("offline"))
+            await asyncio.to_thread(_wait_published, info, 2.0)
+        self._paho.disconnect()
+        self._paho.loop_stop()
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            try:
+                await self._dispatcher
+            except asyncio.CancelledError:
+                pass
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    async def wait_connected(self, timeout: float = 10.0) -> bool:
+        assert self._connected_async is not None, "start() first"
+        try:
+            await asyncio.wait_for(self._connected_async.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    # -- subscribe / publish ------------------------------------------------------
+    def subscribe(self, cls: type[Message], handler: Handler, **topic_args: str) -> str:
+        topic_filter = cls.subscription(**topic_args)
+        self._subs.append(_Subscription(cls, topic_filter, handler))
+        if self.connected:
+            self._paho.subscribe(topic_filter, qos=cls.QOS)
+        return topic_filter
+
+    def publish(self, message: Message, *, retain: bool | None = None, qos: int | None = None) -> mqtt.MQTTMessageInfo:
+        """Thread-safe. While disconnected, QoS>0 messages wait in paho's queue."""
+        return self._paho.publish(message.own_topic(), message.payload(),
+                                  qos=message.QOS if qos is None else qos,
+                                  retain=message.RETAIN if retain is None else retain)
+
+    async def publish_wait(self, message: Message, timeout: float = 5.0, **kw: Any) -> bool:
+        info = self.publish(message, **kw)
+        return await asyncio.to_thread(_wait_published, info, timeout)
+
+    def clear_retained(self, cls: type[Message], **topic_args: str) -> None:
+        self._paho.publish(cls.topic(**topic_args), b"", qos=1, retain=True)
+
+    # -- paho callbacks (paho's thread) -------------------------------------------
+    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        # paho leaves Nagle on: every QoS-1 round trip to amqtt then waits ~40 ms.
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            log.error("MQTT %s: broker refused connection: %s", self.client_id, reason)
+            return
+        self.stats["connects"] += 1
+        for sub in self._subs:
+            client.subscribe(sub.topic_filter, qos=sub.cls.QOS)
+        if self._availability:
+            self.publish(self._availability_message("online"))
+        self._connected.set()
+        self._to_loop(self._set_connected, True)
+        log.info("MQTT %s connected to %s:%s", self.client_id, self.settings.mqtt_host, self.settings.mqtt_port)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        was = self._connected.is_set()
+        self._connected.clear()
+        self._to_loop(self._set_connected, False)
+        if was and not self._stopping:
+            log.warning("MQTT %s disconnected (%s); reconnecting with backoff", self.client_id, reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self._to_loop(self._enqueue, msg.topic, bytes(msg.payload))
+
+    def _to_loop(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(fn, *args)
+            except RuntimeError:  # loop closing during shutdown
+                pass
+
+    # -- asyncio side ---------------------------------------------------------------
+    def _enqueue(self, topic: str, payload: bytes) -> None:
+        assert self._queue is not None
+        self._queue.put_nowait((topic, payload))
+
+    def _set_connected(self, value: bool) -> None:
+        assert self._connected_async is not None
+        if value:
+            self._connected_async.set()
+        else:
+            self._connected_async.clear()
+        for listener in list(self.connection_listeners):
+            try:
+                listener(value)
+            except Exception:  # a listener must not break the client
+                log.exception("connection listener failed")
+
+    async def _dispatch(self) -> None:
+        assert self._queue is not None
+        while True:
+            topic, payload = await self._queue.get()
+            self.stats["received"] += 1
+            if not payload:
+                continue  # a cleared retained message
+            for sub in self._subs:
+                if not (mqtt.topic_matches_sub(sub.topic_filter, topic) and sub.cls.is_topic(topic)):
+                    continue
+                try:
+                    message = sub.cls.from_json(payload, topic=topic)
+                except MessageError as exc:
+                    self.stats["dropped"] += 1
+                    log.warning("dropped malformed message: %s", exc)
+                    continue
+                await self._run_handler(sub, message)
+
+    async def _run_handler(self, sub: _Subscription, message: Message) -> None:
+        try:
+            result = sub.handler(message)
+            if inspect.isasyncgen(result):
+                async for reply in result:
+                    self.publish(reply)
+            elif inspect.isawaitable(result):
+                await result
+        except Exception:
+            self.stats["handler_errors"] += 1
+            log.exception("handler %s failed on %s; continuing", getattr(sub.handler, "__name__", sub.handler),
+                          message.own_topic())
+
+    def _availability_message(self, state: str) -> Availability:
+        return Availability(site_id=self.settings.site_id, device_id=self.client_id,
+                            kind=self.kind if self.kind in _KINDS else "bench", state=state, groups=self.groups)
+
+
+_KINDS = {"kiosk", "vrhall", "robot", "admin", "broker", "bench"}
+
+
+def _wait_published(info: mqtt.MQTTMessageInfo, timeout: float) -> bool:
+    try:
+        info.wait_for_publish(timeout)
+    except (RuntimeError, ValueError):
+        return False
+    return info.is_published()

@@ -1,0 +1,451 @@
+"""The kiosk application: one window, a stack of screens, overlays on top.
+
+Everything from outside (manifest, alerts, dialogue, attendance, connection,
+commands) arrives as custom pygame events (``kiosk.events``) and only updates
+``KioskState``; screens read the state when they draw. Timers advance by the
+``dt`` passed to ``step`` so tests drive time deterministically.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import logging
+import os
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pygame
+
+from broker.messages import AlertAck, DialogueTurn, EmergencyAlert, PlayRecord
+from content.model import Manifest
+
+from . import events
+from .commands import CommandRequest
+from .config import KioskConfig
+from .framestats import FrameStats
+from .gestures import GestureTracker
+from .images import ImageCache, MediaResolver
+from .playlog import PlayLog
+from .render import TextRenderer, star
+from .state import KioskState
+from .theme import load_theme
+from .widgets import ButtonBar, draw_button
+
+log = logging.getLogger(__name__)
+
+SCREENS = {
+    "home": "kiosk.screens.home:HomeScreen",
+    "news": "kiosk.screens.news:NewsScreen",
+    "notices": "kiosk.screens.notices:NoticesScreen",
+    "detail": "kiosk.screens.detail:DetailScreen",
+    "education": "kiosk.screens.education:EducationScreen",
+    "quiz": "kiosk.screens.quiz_screen:QuizScreen",
+    "signin": "kiosk.screens.signin:SignInScreen",
+    "ranking": "kiosk.screens.ranking_board:RankingScreen",
+    "meetings": "kiosk.screens.meetings_screen:MeetingsScreen",
+    "checkin_board": "kiosk.screens.checkin_board:CheckInBoardScreen",
+    "services": "kiosk.screens.services:ServicesScreen",
+    "dues": "kiosk.screens.dues_screen:DuesScreen",
+    "guide": "kiosk.screens.guide:GuideScreen",
+    "map": "kiosk.screens.orgmap:MapScreen",
+    "honours": "kiosk.screens.collection:HonoursScreen",
+    "archive": "kiosk.screens.collection:ArchiveScreen",
+    "stats": "kiosk.screens.stats_screen:StatsScreen",
+    "attract": "kiosk.screens.attract:AttractScreen",
+}
+
+
+def init_display(config: KioskConfig) -> pygame.Surface:
+    if config.headless:
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    pygame.display.init()
+    pygame.font.init()
+    flags = pygame.FULLSCREEN if config.fullscreen and not config.headless else 0
+    surface = pygame.display.set_mode(config.size, flags)
+    pygame.display.set_caption("智慧党建 触屏终端")
+    pygame.mouse.set_visible(not config.fullscreen)
+    return surface
+
+
+class KioskApp:
+    def __init__(self, config: KioskConfig, *, manifest: Manifest | None = None,
+                 resolver: MediaResolver | None = None, surface: pygame.Surface | None = None,
+                 clock=None) -> None:
+        self.config = config
+        self.surface = surface or init_display(config)
+        self.size = self.surface.get_size()
+        self.theme = load_theme(config.theme_path)
+        self.text = TextRenderer()
+        data_dir = Path(config.data_dir)
+        self.images = ImageCache(resolver or (lambda sha: None), data_dir / "images",
+                                 max_side=max(self.size))
+        self.state = KioskState(config.device_id, config.site_id, ZoneInfo(config.timezone), data_dir,
+                                manifest=manifest, clock=clock)
+        self.state.alert = self.state.load_alert()
+        self.playlog = PlayLog(data_dir / "playlog")
+        self.gestures = GestureTracker(self.size)
+        self.chrome = ButtonBar()
+        self.frames = FrameStats()
+        self.screens: dict[str, object] = {}
+        self.stack: list[str] = []
+        self.idle = 0.0
+        self.dirty = True
+        self.running = True
+        self.restart_requested = False
+        self._last_second = -1
+        self._pending_tap: float | None = None
+        self.tap_latencies_ms: list[float] = []
+        self.telemetry: dict = {}
+        self._viewing: tuple | None = None
+        self.navigate("home")
+
+    # -- geometry ---------------------------------------------------------------
+    @property
+    def portrait(self) -> bool:
+        return self.size[1] > self.size[0]
+
+    def content_rect(self) -> pygame.Rect:
+        m = self.theme.s("margin")
+        top = self.theme.s("header_h")
+        return pygame.Rect(m, top + m // 2, self.size[0] - 2 * m, self.size[1] - top - m)
+
+    # -- screens ----------------------------------------------------------------
+    def screen(self, name: str):
+        if name not in self.screens:
+            module, cls = SCREENS[name].split(":")
+            self.screens[name] = getattr(importlib.import_module(module), cls)(self, name)
+        return self.screens[name]
+
+    @property
+    def current_name(self) -> str:
+        return self.stack[-1]
+
+    @property
+    def current(self):
+        return self.screen(self.current_name)
+
+    def navigate(self, name: str, **params) -> None:
+        if name not in SCREENS:
+            log.warning("unknown screen %s", name)
+            return
+        self._end_view()
+        if name == "home":
+            self.stack = ["home"]
+        elif self.stack and self.stack[-1] == name:
+            pass
+        else:
+            self.stack.append(name)
+        try:
+            self.screen(name).enter(**params)
+        except Exception:
+            # A broken item must not blank the screen: fall back home.
+            log.exception("screen %s failed to open", name)
+            self.stack = ["home"]
+            self.screen("home").enter()
+        self.dirty = True
+
+    def back(self) -> None:
+        self._end_view()
+        if len(self.stack) > 1:
+            self.stack.pop()
+        self.screen(self.current_name).resume()
+        self.dirty = True
+
+    # -- proof of play ----------------------------------------------------------
+    def viewing(self, item) -> None:
+        """An item became visible; its play record is written when it goes away."""
+        self._end_view()
+        self._viewing = (item.id, getattr(item, "version_sha256", None), time.time(), self.current_name)
+
+    def _end_view(self) -> None:
+        if self._viewing is None:
+            return
+        item_id, version, started, screen = self._viewing
+        self._viewing = None
+        try:
+            self.playlog.record(PlayRecord(item_id=item_id, version_sha256=version, started_at=started,
+                                           duration_s=max(0.0, time.time() - started), screen=screen))
+        except OSError:
+            log.exception("cannot write play record")
+
+    # -- events -----------------------------------------------------------------
+    def idle_limit(self) -> float:
+        if self.config.idle_s is not None:
+            return self.config.idle_s
+        manifest = self.state.manifest
+        value = manifest.settings.get("idle_s") if manifest else None
+        return float(value) if isinstance(value, (int, float)) and value > 0 else self.theme.t("idle_s", 90)
+
+    def handle(self, event: pygame.event.Event) -> bool:
+        try:
+            return self._handle(event)
+        except Exception:
+            log.exception("event %s failed; the screen stays up", pygame.event.event_name(event.type))
+            self.dirty = True
+            return False
+
+    def _handle(self, event: pygame.event.Event) -> bool:
+        if event.type == pygame.QUIT:
+            self.running = False
+            return True
+        if event.type in events.OUTSIDE:
+            self._outside(event)
+            self.dirty = True
+            return True
+        if event.type in (pygame.MOUSEBUTTONDOWN, pygame.FINGERDOWN, pygame.MOUSEBUTTONUP, pygame.FINGERUP,
+                          pygame.KEYDOWN):
+            self.idle = 0.0
+        gesture = self.gestures.feed(event) if event.type not in (events.TAP, events.SWIPE) else event
+        if gesture is None:
+            return False
+        self.idle = 0.0
+        self.dirty = True
+        self._pending_tap = time.perf_counter()
+        if self.alert_active():
+            return True  # the alert owns the screen until it expires or is cancelled
+        if self.current_name == "attract":
+            self.navigate("home")
+            return True
+        if gesture.type == events.TAP and self.chrome.tap(gesture.pos):
+            return True
+        return bool(self.current.process_event(gesture))
+
+    def _outside(self, event: pygame.event.Event) -> None:
+        data = event.data
+        if event.type == events.MANIFEST_APPLIED and isinstance(data, Manifest):
+            self.state.manifest = data
+            self.images.clear()
+            for screen in self.screens.values():
+                screen.content_changed()
+            log.info("manifest %s v%s applied on screen", data.group, data.version)
+        elif event.type == events.ALERT_CHANGED:
+            self.set_alert(data)
+        elif event.type == events.DIALOGUE and isinstance(data, DialogueTurn):
+            turns = [t for t in self.state.dialogue if t.session_id == data.session_id]
+            self.state.dialogue = (turns + [data])[-2:]
+            self.state.dialogue_age = 0.0
+        elif event.type == events.ATTENDANCE:
+            self.state.record_attendance(data)
+        elif event.type == events.CONNECTION:
+            self.state.online = bool(data)
+        elif event.type == events.POINTS_RESULT:
+            self.state.points_acks.append(data)
+        elif event.type == events.COMMAND and isinstance(data, CommandRequest):
+            self.run_command(data)
+
+    def set_alert(self, alert: EmergencyAlert | None) -> None:
+        previous = self.state.alert
+        if alert is not None and alert.active():
+            self.state.alert = alert
+            self.state.save_alert()
+            if previous is None or previous.alert_id != alert.alert_id:
+                self._ack(alert, "shown")
+        else:
+            if previous is not None and (alert is None or alert.alert_id == previous.alert_id or alert.cancelled):
+                self.state.alert = None
+                self.state.save_alert()
+                self._ack(previous, "cleared")
+        self.dirty = True
+
+    def _ack(self, alert: EmergencyAlert, state: str) -> None:
+        self.state.send(AlertAck(site_id=self.state.site_id, device_id=self.state.device_id,
+                                 alert_id=alert.alert_id, state=state))
+
+    def alert_active(self) -> bool:
+        return self.state.alert is not None and self.state.alert.active()
+
+    def run_command(self, request: CommandRequest) -> None:
+        name = request.name
+        if name == "screenshot":
+            self.draw()
+            request.done(png=self.png_bytes(), screen=self.current_name)
+        elif name == "show_item":
+            manifest = self.state.manifest
+            item = manifest.item(str(request.args.get("item_id", ""))) if manifest else None
+            if item is None:
+                request.fail("没有这个内容")
+                return
+            self.idle = 0.0
+            self.navigate("detail", item=item)
+            request.done(screen=self.current_name, item_id=item.id)
+        elif name == "reload":
+            self.images.clear()
+            for screen in self.screens.values():
+                screen.content_changed()
+            self.navigate("home")
+            request.done(screen="home")
+        elif name == "restart":
+            self.restart_requested = True
+            self.running = False
+            request.done(restarting=True)
+        else:
+            request.fail(f"unknown command {name}")
+
+    # -- time -------------------------------------------------------------------
+    def step(self, dt: float) -> None:
+        self.idle += dt
+        state = self.state
+        if state.alert is not None and not state.alert.active():
+            self.set_alert(None)
+        if state.dialogue:
+            state.dialogue_age += dt
+            if state.dialogue_age > self.theme.t("subtitle_s", 12):
+                state.dialogue = []
+                self.dirty = True
+        if self.current_name != "attract" and not self.alert_active() and self.idle >= self.idle_limit():
+            self.navigate("attract")
+        try:
+            if self.current.update(dt):
+                self.dirty = True
+        except Exception:
+            log.exception("screen %s update failed", self.current_name)
+        second = int(time.time())
+        if second != self._last_second:
+            self._last_second = second
+            self.dirty = True
+            self._refresh_telemetry()
+
+    def animating(self) -> bool:
+        return self.current.animating() and not self.alert_active()
+
+    # -- drawing ----------------------------------------------------------------
+    def draw(self) -> None:
+        started = time.perf_counter()
+        surface = self.surface
+        theme = self.theme
+        self.chrome.reset()
+        surface.fill(theme.c("bg"))
+        screen = self.current
+        try:
+            screen.bar.reset()
+            if screen.fullscreen:
+                screen.draw(surface, surface.get_rect())
+            else:
+                screen.draw(surface, self.content_rect())
+                self._draw_header(screen)
+        except Exception:
+            log.exception("screen %s failed to draw; showing a notice instead", self.current_name)
+            surface.fill(theme.c("bg"))
+            self._draw_header(screen)
+            self.text.draw(surface, "内容暂时无法显示，请返回首页", surface.get_rect().center, theme.s("font_h1"),
+                           theme.c("muted"), anchor="center")
+        from .screens.overlays import draw_alert, draw_subtitles
+
+        if self.state.dialogue and not self.alert_active():
+            draw_subtitles(self, surface)
+        if self.alert_active():
+            self.chrome.reset()
+            draw_alert(self, surface)
+        self.dirty = False
+        elapsed = (time.perf_counter() - started) * 1000
+        self.frames.add(elapsed, time.time())
+        if self._pending_tap is not None:
+            self.tap_latencies_ms.append((time.perf_counter() - self._pending_tap) * 1000)
+            self._pending_tap = None
+
+    def _draw_header(self, screen) -> None:
+        surface, theme, text = self.surface, self.theme, self.text
+        w = self.size[0]
+        h = theme.s("header_h")
+        from .render import vertical_gradient
+
+        surface.blit(vertical_gradient((w, h), theme.c("primary"), theme.c("primary_dark")), (0, 0))
+        pygame.draw.rect(surface, theme.c("gold"), (0, h - 6, w, 6))
+        m = theme.s("margin")
+        x = m
+        if self.current_name != "home":
+            draw_button(surface, self, self.chrome, (x, (h - 6 - theme.touch) // 2, 190, theme.touch), "‹ 返回",
+                        self.back, style="header", size=theme.s("font_h2"), key="back")
+            x += 190 + theme.s("gap") // 2
+            draw_button(surface, self, self.chrome, (x, (h - 6 - theme.touch) // 2, 160, theme.touch), "首页",
+                        lambda: self.navigate("home"), style="header", size=theme.s("font_h2"), key="home")
+            x += 160 + theme.s("gap")
+            title = screen.title
+        else:
+            star(surface, (x + 34, h // 2 - 3), 34, theme.c("gold"))
+            x += 90
+            title = (self.state.manifest.settings.get("title") if self.state.manifest else None) or "智慧党建展厅"
+        clock_w = self._draw_clock(h)
+        text.draw(surface, title, (x, (h - 6) // 2), theme.s("font_title"), theme.c("on_primary"), bold=True,
+                  anchor="midleft", max_width=w - x - clock_w - m)
+
+    def _draw_clock(self, h: int) -> int:
+        surface, theme, text = self.surface, self.theme, self.text
+        now = self.state.now()
+        right = self.size[0] - theme.s("margin")
+        online = self.state.online
+        label = "在线" if online else "离线"
+        r = text.draw(surface, label, (right, (h - 6) // 2), theme.s("font_small"), theme.c("gold_pale"),
+                      anchor="midright")
+        pygame.draw.circle(surface, theme.c("online" if online else "offline"), (r.left - 22, r.centery), 12)
+        pygame.draw.circle(surface, theme.c("gold_pale"), (r.left - 22, r.centery), 12, 2)
+        x = r.left - 60
+        weekday = "一二三四五六日"[now.weekday()]
+        t = text.draw(surface, now.strftime("%H:%M"), (x, (h - 6) // 2), theme.s("font_title"), theme.c("on_primary"),
+                      bold=True, anchor="midright")
+        d = text.draw(surface, f"{now.year}年{now.month}月{now.day}日", (t.left - 24, (h - 6) // 2 - 20),
+                      theme.s("font_small"), theme.c("gold_pale"), anchor="midright")
+        text.draw(surface, f"星期{weekday}", (t.left - 24, (h - 6) // 2 + 22), theme.s("font_small"),
+                  theme.c("gold_pale"), anchor="midright")
+        return self.size[0] - d.left + theme.s("gap")
+
+    # -- loop -------------------------------------------------------------------
+    def pump(self, dt: float = 1 / 30) -> None:
+        """Process queued events, advance time by ``dt`` and draw if needed."""
+        for event in pygame.event.get():
+            self.handle(event)
+        self.step(dt)
+        if self.dirty or self.animating():
+            self.draw()
+            pygame.display.flip()
+
+    def run(self, max_seconds: float | None = None) -> None:
+        clock_start = last = time.perf_counter()
+        while self.running:
+            if self.animating():
+                pygame.time.wait(max(0, int(1000 / 60 - (time.perf_counter() - last) * 1000)))
+                batch = pygame.event.get()
+            else:
+                # Sleep until an event arrives or the clock needs a redraw: idle CPU stays near zero.
+                timeout = max(10, int(1000 - (time.time() % 1) * 1000))
+                first = pygame.event.wait(timeout)
+                batch = ([first] if first.type != pygame.NOEVENT else []) + pygame.event.get()
+            for event in batch:
+                self.handle(event)
+            now = time.perf_counter()
+            self.step(now - last)
+            last = now
+            if self.dirty or self.animating():
+                self.draw()
+                pygame.display.flip()
+            if max_seconds is not None and now - clock_start >= max_seconds:
+                break
+
+    # -- output -----------------------------------------------------------------
+    def screenshot(self, path: Path | str) -> Path:
+        self.draw()
+        pygame.image.save(self.surface, str(path))
+        return Path(path)
+
+    def png_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        pygame.image.save(self.surface, buffer, "screen.png")
+        return buffer.getvalue()
+
+    def find(self, label: str):
+        """The visible button with this label or key (for scripts and tests)."""
+        if self.dirty:
+            self.draw()
+        return self.chrome.find(label) or self.current.bar.find(label)
+
+    def _refresh_telemetry(self) -> None:
+        manifest = self.state.manifest
+        self.telemetry = {
+            "fps": round(self.frames.fps(time.time()), 2),
+            "frame_p99_ms": round(self.frames.p(0.99), 3),
+            "screen": self.current_name,
+            "applied_version": manifest.version if manifest else None,
+        }

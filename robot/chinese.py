@@ -1,0 +1,154 @@
+"""Tokenising Chinese questions for retrieval: canonical forms, character
+bigrams and jieba words.
+
+Visitors ask the same thing in many words ("什么时候", "哪一年", "何时"). A
+short table of everyday synonyms folds them to one canonical form before
+tokenising, and exhibit aliases fold to the exhibit's title, so "红船" and
+"南湖红船" are one term. Politeness and filler ("请问", "我想知道", "吗") carry
+no information about which answer is meant and are removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Iterable
+
+from .textnorm import CJK, normalize
+
+# canonical form ← everyday variants. Longest variants are replaced first.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "何时": ("什么时候", "什么时间", "啥时候", "哪一年", "哪年", "哪一天", "哪天", "几月几号", "几月几日", "何年",
+           "什么年代", "哪个时间", "几几年", "日期", "在哪一年", "在哪年", "在哪一天", "在哪天", "时间", "哪个月", "哪个年份", "年份"),
+    "哪里": ("在哪儿", "在哪里", "在哪", "什么地方", "哪个地方", "何处", "哪儿", "啥地方", "地点", "位置", "哪个城市"),
+    "怎么": ("怎样", "如何", "咋", "怎么样才能", "用什么方式", "什么方式", "什么办法", "什么流程", "流程", "手续", "步骤"),
+    "收费": ("多少钱", "要钱", "花钱", "免费", "门票", "收不收费", "付费", "票价", "买票"),
+    "意义": ("作用", "影响", "重要性", "历史地位", "地位", "价值", "重要"),
+    "召开": ("召开的", "举行的", "举行", "举办", "开的", "开幕"),
+    "成立": ("诞生", "创立", "建立", "创建", "建党"),
+    "卫生间": ("厕所", "洗手间", "公共厕所", "盥洗室"),
+    "拍照": ("拍照片", "照相", "摄影", "拍摄", "拍视频", "录像"),
+    "多久": ("多长时间", "多少时间", "要多长", "几个小时", "多少分钟", "花多久", "时长"),
+    "中共": ("中国共产党", "共产党", "我党", "咱们党"),
+    "介绍": ("讲讲", "说说", "讲一讲", "说一说", "讲一下", "说一下", "讲解一下", "简单介绍", "是怎么回事", "怎么回事",
+           "是什么事", "背景", "经过", "来历", "由来", "故事"),
+    "交": ("缴纳", "缴", "交纳", "上交", "缴费", "支付"),
+    "转接": ("转移", "转出", "转入", "迁移", "迁转", "转到", "转过去"),
+    "预约": ("预订", "提前登记", "报名", "订票"),
+    "多远": ("多长的路", "多少里", "多少公里", "路程", "距离", "走了多长"),
+    "开门": ("开馆", "开放", "营业", "几点开", "上班"),
+    "闭馆": ("关门", "休息日", "不开放", "几点关", "下班"),
+    "标准": ("比例", "怎么算", "怎么计算", "算法", "计算方法", "多少比例"),
+    "条件": ("要求", "资格", "门槛", "需要满足"),
+    "申请": ("加入", "想入党", "递交"),
+    "讲解": ("解说", "讲解员", "导游", "人工讲解", "讲解服务"),
+    "功能": ("能做什么", "会做什么", "会干什么", "能干什么", "能帮我做什么", "能帮我干什么", "本事", "本领", "干什么用",
+           "有什么用"),
+    "多少": ("几个", "多少名", "多少个", "有多少", "几千万", "规模"),
+    "精神": ("精神内涵", "内涵"),
+}
+
+# Removed before tokenising: they say "this is a question", not which one.
+FILLERS = ("请问一下", "请问", "麻烦问一下", "麻烦你", "麻烦", "我想知道", "想知道", "我想问", "想问一下", "想问",
+           "问一下", "告诉我", "能不能", "可不可以", "能否", "你知道", "您知道", "知道吗", "谁知道", "一下子", "一下",
+           "你好", "您好", "小党", "机器人", "给我", "帮我", "跟我", "我们", "咱们", "大家", "具体")
+PARTICLES = "吗呢吧啊呀嘛哦哈么啦呗哇"
+STOPWORDS = frozenset({"的", "了", "是", "吗", "呢", "吧", "啊", "呀", "我", "你", "您", "他", "她", "它", "这", "那",
+                       "在", "有", "和", "与", "就", "都", "也", "还", "要", "会", "能", "可以", "个", "一个", "这个",
+                       "那个", "些", "一些", "把", "被", "给", "让", "对", "从", "到", "吗", "么", "啦", "嘛", "哦",
+                       "得", "地", "着", "过", "很", "最", "又", "再", "请", "想", "应该", "需要", "需不需要",
+                       "是不是", "有没有", "叫", "说", "讲", "下", "里", "上", "之", "其", "为", "以"})
+
+_PUNCT = re.compile(r"[\s\.,!?;:'\"()\[\]{}<>~`@#$%^&*_+=|\\/\-，。！？；：、“”‘’（）《》【】…·—]+")
+_CJK_RUN = re.compile(rf"[{CJK}]+|[a-z0-9]+")
+
+
+class Canonicaliser:
+    """Folds synonyms and exhibit aliases to one form, longest match first."""
+
+    def __init__(self, aliases: dict[str, str] | None = None, protected: Iterable[str] = (),
+                 synonyms: dict[str, tuple[str, ...]] | None = None) -> None:
+        table: dict[str, str] = {}
+        # Whole terms map to themselves so that a synonym inside them
+        # ("开放" in "改革开放") is not rewritten.
+        for word in (*PARTY_TERMS, *protected):
+            table[normalize(word)] = normalize(word)
+        synonyms = SYNONYMS if synonyms is None else synonyms
+        for canonical, variants in synonyms.items():
+            for variant in variants:
+                table.setdefault(normalize(variant), canonical)
+        for alias, title in (aliases or {}).items():
+            table[normalize(alias)] = normalize(title)
+        self.table = table
+        keys = sorted(table, key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
+        fillers = sorted((normalize(f) for f in FILLERS), key=len, reverse=True)
+        self._fillers = re.compile("|".join(re.escape(f) for f in fillers))
+
+    def __call__(self, text: str) -> str:
+        text = normalize(text)
+        text = self._fillers.sub(" ", text)
+        if self._pattern is not None:
+            text = self._pattern.sub(lambda m: " " + self.table[m.group(0)] + " ", text)
+        text = _PUNCT.sub(" ", text)
+        # Sentence-final particles only: the 么 of 什么/怎么 is part of the word.
+        text = re.sub(f"(?<![什怎这那多要])[{PARTICLES}](?=\\s|$)", " ", text)
+        return re.sub(r"\s+", " ", text).strip()
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Bigrams inside each run of Chinese characters; a lone character or a
+    Latin/number token stands for itself. Runs do not bridge spaces, so a
+    canonical word never forms a bigram with its neighbours' filler."""
+    grams: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        if len(run) == 1 or not re.match(rf"[{CJK}]", run):
+            if run not in STOPWORDS:
+                grams.append(run)
+            continue
+        grams.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return grams
+
+
+class WordTokenizer:
+    """jieba with its own dictionary instance (no global state), taught the
+    exhibit names, party terms and canonical synonyms so they stay whole."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, user_words: Iterable[str] = ()) -> None:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        self._jieba = jieba.Tokenizer()
+        self._words = [normalize(w) for w in user_words if w and len(w) > 1]
+        self._ready = False
+
+    def _init(self) -> None:
+        with self._lock:
+            if self._ready:
+                return
+            self._jieba.initialize()
+            for word in self._words:
+                # A high frequency makes jieba keep the name in one piece.
+                self._jieba.add_word(word, freq=200_000)
+            self._ready = True
+
+    def __call__(self, text: str) -> list[str]:
+        if not self._ready:
+            self._init()
+        words = []
+        for chunk in text.split():
+            for word in self._jieba.cut_for_search(chunk, HMM=False):
+                word = word.strip()
+                if word and word not in STOPWORDS and not _PUNCT.fullmatch(word):
+                    words.append(word)
+        return words
+
+
+PARTY_TERMS = ("三会一课", "两学一做", "不忘初心", "牢记使命", "党组织关系", "组织关系", "党费", "入党申请书", "入党积极分子",
+               "发展对象", "预备党员", "正式党员", "入党誓词", "红船精神", "长征精神", "延安精神", "井冈山精神",
+               "改革开放", "新民主主义革命", "社会主义", "中国特色社会主义", "党支部", "党小组", "支部党员大会",
+               "支委会", "党课", "主题党日", "民主生活会", "组织生活会", "全国代表大会", "中央委员会", "建军节",
+               "工农红军", "革命根据地", "农村包围城市", "实事求是", "为人民服务", "中共")

@@ -1,0 +1,166 @@
+"""Intent recognition: what does the visitor want?
+
+Command-like intents (stop, repeat, greeting, goto, where, tour) are short and
+formulaic, so patterns decide them; everything else is a question for FAQ
+retrieval. Patterns run on the normalised text (no ASR spaces, Arabic digits).
+
+goto vs faq: "带我去遵义会议" has a movement verb aimed at a known exhibit;
+"遵义会议有什么意义" names the same exhibit with no movement verb, so it is a
+question. "遵义会议在哪里召开" asks where an event happened (history), not
+where the exhibit stands: an event verb keeps it a question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .knowledge import KnowledgeBase
+from .retrieval import Candidate, FaqRanker, closest_exhibits, exhibit_mentions
+from .textnorm import normalize
+
+INTENTS = ("faq", "goto", "where", "tour", "stop", "repeat", "greeting", "goodbye", "ask_back", "unknown")
+
+_POLITE = r"(请|麻烦|那|好|好的|嗯|可以|能不能|能|你|您|小党)*"
+_STOP = re.compile(rf"^{_POLITE}(停|停下|停下来|停一下|停止|停止讲解|停止导览|别说了|不要说了|不用说了|别讲了|不要讲了|"
+                   r"闭嘴|安静|暂停|够了|行了|好了别说了|先停一下|取消|取消导览)+(吧|啦|了|一下)?$")
+_REPEAT = re.compile(r"(再说一遍|再讲一遍|再说一次|再讲一次|重复一遍|重复一下|重复一次|没听清|没听见|没听到|刚才说什么|"
+                     r"刚才说的什么|你说什么|说的什么|再来一遍)")
+_GREETING = re.compile(r"^(嗨|哈喽|hello|hi|你好|您好|早上好|上午好|中午好|下午好|晚上好|小党|大家好|嘿)+(啊|呀|哇|哦)?$")
+_GOODBYE = re.compile(r"^(好的|好|嗯)?(谢谢|谢谢你|谢谢您|多谢|再见|拜拜|没有了|没事了|不用了|没问题了)+(啊|了|呀|啦)?$")
+_GREETING_PREFIX = re.compile(r"^(嗨|哈喽|你好|您好|早上好|下午好|晚上好|小党)+")
+_PUNCT = re.compile(r"[\s，。！？,.!?、；;：:“”\"'（）()…]+")
+
+_MOVE = re.compile(r"(带|领|陪)(我|我们|大家|咱们)?(去|到|过去|前往|参观|看)|(我|我们)?(想|要)(去|到)|(前往|走到|过去看)|"
+                   r"(我|我们)(想|要)(看看|看一看|参观)|^去")
+_TOUR = re.compile(r"(导览|游览|参观一圈|转一圈|逛一圈|转转|逛逛|全程讲解|开始讲解|开始参观|按顺序参观|整个展厅|全部展区|"
+                   r"带(我|我们|大家)?参观(一下)?$|带(我|我们|大家)?(参观|看)(一下)?(吧)?$)")
+_WHERE = re.compile(r"(在哪(?![一年天个月])|哪里|哪儿|什么地方|怎么走|怎么去|在几楼|哪个展区|哪个厅|什么位置|位置)")
+_EXHIBIT_PLACE = re.compile(r"(展品|展区|展台|展位|展厅|展板|展项|模型|那个展|的展|墙)")
+# History questions about where/when an event happened, not where its exhibit is.
+_EVENT_VERB = re.compile(r"(召开|举行|举办|开的|发生|爆发|成立|建立|开始|结束|会师|胜利|出发|诞生|宣告)")
+_QUESTION_WORD = re.compile(r"(什么|为什么|怎么|如何|哪年|哪一年|几|多少|多久|多长|多远|大概|哪些|意义|作用|吗|呢|谁|是不是|"
+                            r"有没有|要不要|能不能|可以)")
+_AFFIRM = re.compile(r"^(是|是的|对|对的|对啊|没错|嗯|嗯嗯|好|好的|可以|行|要|需要|就是|就是这个|就这个|第一个也行)(啊|呀|吧|的)?$")
+_DENY = re.compile(r"^(不是|不对|都不是|不|不要|不用|没有|错了|都不对)(的|啊|呀|了)?$")
+_ORDINAL = re.compile(r"第?([一二三四五1-5两])个|^([一二三四五1-5两])$")
+_ORDINALS = {"一": 1, "1": 1, "二": 2, "两": 2, "2": 2, "三": 3, "3": 3, "四": 4, "4": 4, "五": 5, "5": 5}
+_LAST = re.compile(r"(最后一个|后面那个|后一个)")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The confidence bar: answer at or above ``answer``; between ``ask`` and
+    ``answer`` (or when the runner-up is within ``margin``) ask back; below
+    ``ask``, admit not knowing. Chosen on the dev split only."""
+
+    answer: float = 0.25
+    ask: float = 0.1
+    margin: float = 0.1
+    sure: float = 0.8
+    sure_margin: float = 0.04
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: str
+    text: str
+    answer_id: str | None = None
+    exhibit_id: str | None = None
+    score: float = 0.0
+    candidates: tuple[Candidate, ...] = ()
+    exhibit_candidates: tuple[str, ...] = ()
+    phrase: str | None = None  # the exhibit phrase heard when it matched nothing
+    extra: dict = field(default_factory=dict)
+
+
+def clean(text: str) -> str:
+    return _PUNCT.sub("", normalize(text))
+
+
+def ordinal_choice(text: str) -> int | None:
+    """"第二个" → 2, "最后一个" → -1; None if the text is not a choice."""
+    t = clean(text)
+    if _LAST.search(t):
+        return -1
+    match = _ORDINAL.search(t)
+    if match and len(t) <= 8:
+        return _ORDINALS[match.group(1) or match.group(2)]
+    return None
+
+
+def is_affirmation(text: str) -> bool:
+    return bool(_AFFIRM.match(clean(text)))
+
+
+def is_denial(text: str) -> bool:
+    return bool(_DENY.match(clean(text)))
+
+
+class IntentRecognizer:
+    def __init__(self, kb: KnowledgeBase, *, ranker: FaqRanker | None = None,
+                 thresholds: Thresholds = Thresholds()) -> None:
+        self.kb = kb
+        self.ranker = ranker or FaqRanker(kb)
+        self.thresholds = thresholds
+
+    def understand(self, text: str) -> Understanding:
+        t = clean(text)
+        if not t:
+            return Understanding("unknown", text)
+        if _STOP.match(t):
+            return Understanding("stop", text, score=1.0)
+        if _REPEAT.search(t) and len(t) <= 12:
+            return Understanding("repeat", text, score=1.0)
+        if _GREETING.match(t):
+            return Understanding("greeting", text, score=1.0)
+        if _GOODBYE.match(t):
+            return Understanding("goodbye", text, score=1.0)
+        body = _GREETING_PREFIX.sub("", t) or t
+
+        mentions = exhibit_mentions(self.kb, body)
+        exhibit_id = mentions[0][0] if mentions else None
+        if _MOVE.search(body) and not _QUESTION_WORD.search(_after_move(body)):
+            if exhibit_id:
+                return Understanding("goto", text, exhibit_id=exhibit_id, score=1.0)
+            if _TOUR.search(body):
+                return Understanding("tour", text, score=1.0)
+            phrase = _after_move(body)
+            if phrase and self.kb.exhibits and not self._faq_is_sure(body):
+                near = tuple(e for e, _ in closest_exhibits(self.kb, phrase))
+                return Understanding("goto", text, score=0.0, exhibit_candidates=near, phrase=phrase)
+        if _TOUR.search(body) and not exhibit_id and not _QUESTION_WORD.search(body):
+            return Understanding("tour", text, score=1.0)
+        without_name = body.replace(normalize(mentions[0][1]), "") if mentions else body
+        if exhibit_id and _WHERE.search(body) and not _EVENT_VERB.search(without_name):
+            if _EXHIBIT_PLACE.search(body) or len(body) - len(mentions[0][1]) <= 6:
+                return Understanding("where", text, exhibit_id=exhibit_id, score=1.0)
+        return self._faq(text, body, exhibit_id)
+
+    def _faq_is_sure(self, body: str) -> bool:
+        top = self.ranker.rank(body, limit=1)
+        return bool(top) and top[0].score >= self.thresholds.sure
+
+    def _faq(self, text: str, body: str, exhibit_id: str | None) -> Understanding:
+        th = self.thresholds
+        candidates = tuple(self.ranker.rank(body, limit=3))
+        if not candidates or candidates[0].score < th.ask:
+            return Understanding("unknown", text, exhibit_id=exhibit_id,
+                                 score=candidates[0].score if candidates else 0.0, candidates=candidates)
+        top = candidates[0]
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        gap = top.score - runner_up
+        close_call = gap < (th.sure_margin if top.score >= th.sure else th.margin)
+        if top.score >= th.answer and not close_call:
+            return Understanding("faq", text, answer_id=top.faq_id, exhibit_id=exhibit_id, score=top.score,
+                                 candidates=candidates)
+        return Understanding("ask_back", text, exhibit_id=exhibit_id, score=top.score, candidates=candidates)
+
+
+def _after_move(body: str) -> str:
+    """What follows the movement verb: the place the visitor wants to go."""
+    match = None
+    for match in _MOVE.finditer(body):
+        pass
+    rest = body[match.end():] if match else body
+    return re.sub(r"(那里|那儿|那边|这里|看看|看一看|一下|吧|呀|啊|的展区|展区|参观)+$", "", rest).lstrip("看")

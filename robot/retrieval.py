@@ -1,0 +1,129 @@
+"""FAQ retrieval for Chinese: character-bigram BM25 combined with jieba-word BM25.
+
+Bigrams survive segmentation mistakes and ASR slips inside a word; words
+weigh whole names and terms properly. Each FAQ question is its own document
+(an entry scores the best of its questions), and the answer text is a second,
+lighter field so a visitor may ask with words that only the answer uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from .bm25 import Bm25Index
+from .chinese import Canonicaliser, WordTokenizer, char_bigrams
+from .knowledge import KnowledgeBase
+from .textnorm import normalize
+
+
+@dataclass(frozen=True)
+class RankerWeights:
+    bigram: float = 0.5
+    word: float = 0.5
+    answer: float = 0.15
+
+
+@dataclass(frozen=True)
+class Candidate:
+    faq_id: str
+    score: float
+    question: str  # the KB question that matched best, for asking back
+
+
+class FaqRanker:
+    def __init__(self, kb: KnowledgeBase, *, weights: RankerWeights = RankerWeights(),
+                 tokenizer: WordTokenizer | None = None) -> None:
+        self.kb = kb
+        self.weights = weights
+        aliases = {alias: ex.title for ex in kb.exhibits for alias in ex.aliases}
+        self.canon = Canonicaliser(aliases, protected=[*kb.terms, *(ex.title for ex in kb.exhibits)])
+        self.words = tokenizer or WordTokenizer([*kb.vocabulary(), *self.canon.table.values()])
+        self._doc_entry: list[int] = []
+        self._doc_question: list[str] = []
+        q_bigrams, q_words, a_bigrams, a_words = [], [], [], []
+        for entry_index, faq in enumerate(kb.faqs):
+            for question in faq.questions:
+                text = self.canon(question)
+                q_bigrams.append(char_bigrams(text))
+                q_words.append(self.words(text))
+                self._doc_entry.append(entry_index)
+                self._doc_question.append(question)
+            answer = self.canon(faq.answer)
+            a_bigrams.append(char_bigrams(answer))
+            a_words.append(self.words(answer))
+        self._q_bigram = Bm25Index(q_bigrams)
+        self._q_word = Bm25Index(q_words)
+        self._a_bigram = Bm25Index(a_bigrams)
+        self._a_word = Bm25Index(a_words)
+
+    def analyse(self, text: str) -> tuple[list[str], list[str]]:
+        canonical = self.canon(text)
+        return char_bigrams(canonical), self.words(canonical)
+
+    def rank(self, text: str, *, limit: int = 5) -> list[Candidate]:
+        if not self.kb.faqs:
+            return []
+        bigrams, words = self.analyse(text)
+        if not bigrams and not words:
+            return []
+        w = self.weights
+        by_entry: dict[int, tuple[float, int]] = {}
+        qb, qw = self._q_bigram.normalised(bigrams), self._q_word.normalised(words)
+        for doc in set(qb) | set(qw):
+            score = w.bigram * qb.get(doc, 0.0) + w.word * qw.get(doc, 0.0)
+            entry = self._doc_entry[doc]
+            if score > by_entry.get(entry, (-1.0, -1))[0]:
+                by_entry[entry] = (score, doc)
+        ab, aw = self._a_bigram.normalised(bigrams), self._a_word.normalised(words)
+        answer_score = {e: w.bigram * ab.get(e, 0.0) + w.word * aw.get(e, 0.0) for e in set(ab) | set(aw)}
+        results = []
+        for entry in set(by_entry) | set(answer_score):
+            q_score, doc = by_entry.get(entry, (0.0, -1))
+            score = (1 - w.answer) * q_score + w.answer * answer_score.get(entry, 0.0)
+            faq = self.kb.faqs[entry]
+            results.append(Candidate(faq.id, round(score, 4), self._doc_question[doc] if doc >= 0 else faq.questions[0]))
+        results.sort(key=lambda c: (-c.score, c.faq_id))
+        return results[:limit]
+
+
+def exhibit_mentions(kb: KnowledgeBase, text: str) -> list[tuple[str, str]]:
+    """Exhibits named in the text as (exhibit_id, the name used), longest name first."""
+    norm = normalize(text).replace(" ", "")
+    found: list[tuple[int, str, str]] = []
+    for exhibit in kb.exhibits:
+        for name in exhibit.names:
+            n = normalize(name).replace(" ", "")
+            if n and n in norm:
+                found.append((len(n), exhibit.id, name))
+    found.sort(key=lambda f: -f[0])
+    seen, out = set(), []
+    for _, exhibit_id, name in found:
+        if exhibit_id not in seen:
+            seen.add(exhibit_id)
+            out.append((exhibit_id, name))
+    return out
+
+
+def closest_exhibits(kb: KnowledgeBase, phrase: str, *, limit: int = 3) -> list[tuple[str, float]]:
+    """Exhibits whose names share the most character bigrams (Dice) with the phrase."""
+    target = set(_grams(normalize(phrase)))
+    if not target:
+        return []
+    scored = []
+    for exhibit in kb.exhibits:
+        best = 0.0
+        for name in exhibit.names:
+            grams = set(_grams(normalize(name)))
+            if grams:
+                best = max(best, 2 * len(grams & target) / (len(grams) + len(target)))
+        scored.append((exhibit.id, round(best, 3)))
+    scored.sort(key=lambda s: (-s[1], s[0]))
+    return [s for s in scored[:limit] if s[1] > 0] or [(s[0], s[1]) for s in scored[:limit]]
+
+
+def _grams(text: str) -> Sequence[str]:
+    text = "".join(ch for ch in text if not ch.isspace())
+    if len(text) < 2:
+        return [text] if text else []
+    return [text[i:i + 2] for i in range(len(text) - 1)] + list(text)

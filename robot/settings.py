@@ -1,0 +1,32 @@
+"""Settings of the robot process: the shared ``HallSettings`` plus the robot's
+own knobs (env ``HALL_ROBOT_...``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from broker.settings import HallSettings
+
+
+class RobotSettings(HallSettings):
+    # Vosk model directory supplied by the operator (vosk-model-small-cn-0.22 or
+    # vosk-model-cn-0.22); None means <data_dir>/models/vosk-model-small-cn-0.22.
+    robot_vosk_model: Path | None = None
+    robot_hall_id: str = "hall-1"
+    robot_kb_file: Path | None = None
+    robot_pinyin_overrides: Path | None = None
+    robot_voice: str = "cmn-latn-pinyin"
+    robot_speech_rate: int = 150  # espeak words per minute
+    robot_session_timeout_s: float = 60.0
+    robot_max_utterance_s: float = 60.0
+    robot_tts_timeout_s: float = 20.0
+    robot_input_device: str | None = None
+    robot_guide_expiry_s: float = 30.0
+
+    @property
+    def vosk_model_dir(self) -> Path:
+        return self.robot_vosk_model or (self.data_dir / "models" / "vosk-model-small-cn-0.22")
+
+    @property
+    def pinyin_overrides_file(self) -> Path:
+        return self.robot_pinyin_overrides or (self.data_dir / "robot" / "pinyin_overrides.yaml")

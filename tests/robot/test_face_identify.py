@@ -1,0 +1,115 @@
+"""Recognition with the real engines on real photos of different people."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from face_fixtures import face_photos, face_pipeline, face_vectors, gallery_dir  # noqa: F401  (fixtures)
+from robot.face.gallery import Gallery, Member
+
+
+def test_gallery_identifies_other_photos_of_a_and_rejects_unknown(face_vectors):
+    gallery = Gallery(model="dlib_resnet_v1", metric="euclidean", threshold=0.6)
+    gallery.add(Member("A", "奥巴马"), [face_vectors["obama"]])
+    gallery.add(Member("B", "拜登"), [face_vectors["biden"]])
+
+    for other in ("obama2", "obama3"):
+        match = gallery.search(face_vectors[other])
+        assert match.member is not None and match.member.member_id == "A", (other, match)
+        assert match.distance < 0.6
+    assert gallery.search(face_vectors["biden"]).member.member_id == "B"
+
+    unknown = gallery.search(face_vectors["astronaut"])
+    assert unknown.member is None
+    assert unknown.distance > 0.6
+    assert unknown.nearest is not None  # still reported for threshold tuning
+
+
+def test_unknown_never_accepted_even_with_many_members(face_vectors):
+    """10,000 synthetic members near the real ones' scale must not capture the unknown face."""
+    rng = np.random.default_rng(7)
+    gallery = Gallery(model="dlib_resnet_v1", metric="euclidean", threshold=0.6)
+    gallery.add(Member("A", "A"), [face_vectors["obama"]])
+    gallery.add(Member("B", "B"), [face_vectors["biden"]])
+    centre = (face_vectors["obama"] + face_vectors["biden"]) / 2
+    for i in range(2000):
+        gallery.add(Member(f"m{i}", f"m{i}"), [centre + rng.normal(0, 0.12, 128).astype(np.float32)])
+    assert gallery.search(face_vectors["astronaut"]).member is None
+    assert gallery.search(face_vectors["obama2"]).member.member_id == "A"
+
+
+def test_min_margin_refuses_ambiguous_matches(face_vectors):
+    vec = face_vectors["obama"]
+    gallery = Gallery(model="m", metric="euclidean", threshold=0.6, min_margin=0.05)
+    gallery.add(Member("A", "A"), [vec])
+    gallery.add(Member("twin", "twin"), [vec + 0.001])
+    match = gallery.search(vec)
+    assert match.member is None and match.margin < 0.05
+
+
+def test_search_matches_brute_force_distances(face_vectors):
+    rng = np.random.default_rng(1)
+    rows = rng.normal(0, 0.1, (50, 128)).astype(np.float32)
+    gallery = Gallery(model="m", metric="euclidean", threshold=0.6)
+    for i, row in enumerate(rows):
+        gallery.add(Member(str(i), str(i)), [row])
+    q = face_vectors["obama"]
+    np.testing.assert_allclose(gallery.distances(q), np.linalg.norm(rows - q, axis=1), rtol=1e-4, atol=1e-4)
+
+    cos = Gallery(model="m", metric="cosine", threshold=0.637)
+    for i, row in enumerate(rows):
+        cos.add(Member(str(i), str(i)), [row])
+    expected = 1 - (rows @ q) / (np.linalg.norm(rows, axis=1) * np.linalg.norm(q))
+    np.testing.assert_allclose(cos.distances(q), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_empty_gallery_and_bad_vectors():
+    gallery = Gallery(model="m", metric="euclidean", threshold=0.6)
+    assert gallery.search(np.zeros(128)).member is None
+    gallery.add(Member("A", "A"), [np.zeros(128)])
+    with pytest.raises(ValueError):
+        gallery.add(Member("B", "B"), [np.zeros(64)])
+    with pytest.raises(ValueError):
+        gallery.add(Member("C", "C"), [np.full(128, np.nan)])
+
+
+def test_identify_cli_json(gallery_dir, face_photos):
+    images = [face_photos["obama2"], face_photos["obama3"], face_photos["biden"], face_photos["astronaut"]]
+    result = subprocess.run(
+        [sys.executable, "-c", "from robot.face.cli import app; app()", "identify", "--gallery", str(gallery_dir),
+         "--json", *map(str, images)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["image"] for r in records] == [str(p) for p in images]
+    assert [r["person"] for r in records] == ["obama", "obama", "biden", None]
+    assert all(r["faces"] == 1 for r in records)
+    assert records[0]["distance"] < 0.6 and records[3]["distance"] > 0.6
+
+
+def test_pipeline_reports_dark_and_blurred_frames(face_pipeline, face_photos):
+    import cv2
+
+    image = cv2.imread(str(face_photos["obama"]))
+    dark = (image * 0.1).astype(np.uint8)
+    assert face_pipeline.analyse(dark).problem == "画面太暗，请打开照明或面向光源"
+    blurred = cv2.GaussianBlur(image, (0, 0), 8)
+    frame = face_pipeline.analyse(blurred)
+    assert not frame.faces
+    assert frame.problem is None or "模糊" in frame.problem or "太远" in frame.problem
+
+
+def test_enrolment_refuses_photo_without_face(face_pipeline):
+    from robot.face.enrolment import decode_image, enrolment_embedding
+    from robot.face.errors import EnrolmentError
+
+    with pytest.raises(EnrolmentError):
+        decode_image(b"not an image")
+    with pytest.raises(EnrolmentError):
+        enrolment_embedding(face_pipeline, np.full((400, 400, 3), 128, np.uint8))
