@@ -61,6 +61,7 @@ class Endpoint:
         on_connection: Callable[[bool], Any] | None = None,
         telemetry: Callable[[], dict[str, Any]] | None = None,
         telemetry_interval: float = 10.0,
+        durable_cache: bool = True,
     ) -> None:
         self.settings = settings
         self.kind = kind
@@ -83,7 +84,8 @@ class Endpoint:
             raise EndpointError(f"无法读取清单公钥 {key_source}: {exc}") from exc
 
         self.dir = settings.device_dir(self.device_id)
-        self.cache = MediaCache(self.dir / "cache")
+        # durable_cache=False skips fsync: only for simulated fleets sharing one disk.
+        self.cache = MediaCache(self.dir / "cache", durable=durable_cache)
         self.client = HallClient(settings, client_id=self.device_id, kind=kind, groups=self.groups)
         self.manifest: Manifest | None = None
         self.alert: EmergencyAlert | None = None

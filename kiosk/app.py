@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pygame
 
-from broker.messages import AlertAck, DialogueTurn, EmergencyAlert, PlayRecord
+from broker.messages import DialogueTurn, EmergencyAlert, PlayRecord
 from content.model import Manifest
 
 from . import events
@@ -237,22 +237,17 @@ class KioskApp:
             self.run_command(data)
 
     def set_alert(self, alert: EmergencyAlert | None) -> None:
+        """Take over (or give back) the screen. Acknowledging on the broker is
+        the Endpoint's job (``content.endpoint``), which sees the alert first."""
         previous = self.state.alert
         if alert is not None and alert.active():
             self.state.alert = alert
-            self.state.save_alert()
-            if previous is None or previous.alert_id != alert.alert_id:
-                self._ack(alert, "shown")
+        elif previous is not None and (alert is None or alert.alert_id == previous.alert_id):
+            self.state.alert = None
         else:
-            if previous is not None and (alert is None or alert.alert_id == previous.alert_id or alert.cancelled):
-                self.state.alert = None
-                self.state.save_alert()
-                self._ack(previous, "cleared")
+            return
+        self.state.save_alert()
         self.dirty = True
-
-    def _ack(self, alert: EmergencyAlert, state: str) -> None:
-        self.state.send(AlertAck(site_id=self.state.site_id, device_id=self.state.device_id,
-                                 alert_id=alert.alert_id, state=state))
 
     def alert_active(self) -> bool:
         return self.state.alert is not None and self.state.alert.active()
@@ -442,10 +437,8 @@ class KioskApp:
         return self.chrome.find(label) or self.current.bar.find(label)
 
     def _refresh_telemetry(self) -> None:
-        manifest = self.state.manifest
         self.telemetry = {
             "fps": round(self.frames.fps(time.time()), 2),
             "frame_p99_ms": round(self.frames.p(0.99), 3),
             "screen": self.current_name,
-            "applied_version": manifest.version if manifest else None,
         }

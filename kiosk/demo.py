@@ -58,7 +58,7 @@ def _picture(media_dir: Path, title: str, seed: int, size=(1280, 720)) -> MediaR
         bx = int(w * i / 5)
         bh = int(h * (0.12 + 0.08 * ((seed + i) % 3)))
         draw.rectangle([bx + 20, h - bh, bx + w // 5 - 20, h], fill=(90, 6, 18))
-    draw.text((60, h - 120), title, font=_font(56), fill=(255, 236, 190))
+    draw.text((48, 40), title, font=_font(44), fill=(255, 236, 190))
     buf = io.BytesIO()
     img.save(buf, format="JPEG", quality=85)
     return _store(media_dir, buf.getvalue(), "image/jpeg", f"{title}.jpg", size)

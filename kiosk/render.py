@@ -161,3 +161,24 @@ def star(target: pygame.Surface, center, radius: float, color) -> None:
         angle = -math.pi / 2 + i * math.pi / 5
         points.append((cx + r * math.cos(angle), cy + r * math.sin(angle)))
     pygame.draw.polygon(target, color, points)
+
+
+_shade_cache: dict[tuple, pygame.Surface] = {}
+
+
+def bottom_shade(size: tuple[int, int], color=(30, 0, 6), max_alpha: int = 215) -> pygame.Surface:
+    """A transparent-to-dark ramp laid over the lower part of a picture so a
+    caption on it stays readable."""
+    key = (size, tuple(color), max_alpha)
+    surf = _shade_cache.get(key)
+    if surf is None:
+        w, h = size
+        column = pygame.Surface((1, max(1, h)), pygame.SRCALPHA)
+        for y in range(h):
+            t = y / max(1, h - 1)
+            column.set_at((0, y), (*color[:3], int(max_alpha * min(1.0, t * 1.4) ** 1.5)))
+        surf = pygame.transform.scale(column, (max(1, w), max(1, h)))
+        if len(_shade_cache) > 32:
+            _shade_cache.clear()
+        _shade_cache[key] = surf
+    return surf

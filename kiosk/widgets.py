@@ -92,7 +92,7 @@ def draw_button(target: pygame.Surface, ui, bar: ButtonBar, rect, label: str, ac
     return bar.add(Button(rect, label, action if enabled else None, key=key or label))
 
 
-KEYPAD_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "0", "⌫")
+KEYPAD_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "0", "删除")
 
 
 class Keypad:
@@ -104,7 +104,7 @@ class Keypad:
         self.allow_dot = allow_dot
 
     def press(self, key: str) -> None:
-        if key == "⌫":
+        if key == "删除":
             self.value = self.value[:-1]
         elif key == "C":
             self.value = ""

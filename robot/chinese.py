@@ -38,7 +38,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "预约": ("预订", "提前登记", "报名", "订票"),
     "多远": ("多长的路", "多少里", "多少公里", "路程", "距离", "走了多长"),
     "开门": ("开馆", "开放", "营业", "几点开", "上班"),
-    "闭馆": ("关门", "休息日", "不开放", "几点关", "下班"),
+    "闭馆": ("关门", "休息日", "休息", "不开放", "几点关", "下班", "闭门"),
+    "停止入场": ("不让进", "不能进", "最晚几点进", "最晚入场", "停止进入"),
+    "周一": ("星期一", "礼拜一"), "周二": ("星期二", "礼拜二"), "周三": ("星期三", "礼拜三"),
+    "周四": ("星期四", "礼拜四"), "周五": ("星期五", "礼拜五"), "周六": ("星期六", "礼拜六"),
+    "周日": ("星期日", "星期天", "礼拜天", "礼拜日"), "周末": ("双休日", "星期六日"),
+    "新中国": ("中华人民共和国", "共和国"),
     "标准": ("比例", "怎么算", "怎么计算", "算法", "计算方法", "多少比例"),
     "条件": ("要求", "资格", "门槛", "需要满足"),
     "申请": ("加入", "想入党", "递交"),
@@ -88,9 +93,10 @@ class Canonicaliser:
 
     def __call__(self, text: str) -> str:
         text = normalize(text)
-        text = self._fillers.sub(" ", text)
+        # Synonyms first: some variants contain a filler ("能帮我做什么" has "帮我").
         if self._pattern is not None:
             text = self._pattern.sub(lambda m: " " + self.table[m.group(0)] + " ", text)
+        text = self._fillers.sub(" ", text)
         text = _PUNCT.sub(" ", text)
         # Sentence-final particles only: the 么 of 什么/怎么 is part of the word.
         text = re.sub(f"(?<![什怎这那多要])[{PARTICLES}](?=\\s|$)", " ", text)

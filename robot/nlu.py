@@ -39,7 +39,7 @@ _WHERE = re.compile(r"(在哪(?![一年天个月])|哪里|哪儿|什么地方|�
 _EXHIBIT_PLACE = re.compile(r"(展品|展区|展台|展位|展厅|展板|展项|模型|那个展|的展|墙)")
 # History questions about where/when an event happened, not where its exhibit is.
 _EVENT_VERB = re.compile(r"(召开|举行|举办|开的|发生|爆发|成立|建立|开始|结束|会师|胜利|出发|诞生|宣告)")
-_QUESTION_WORD = re.compile(r"(什么|为什么|怎么|如何|哪年|哪一年|几|多少|多久|多长|多远|大概|哪些|意义|作用|吗|呢|谁|是不是|"
+_QUESTION_WORD = re.compile(r"(什么|为什么|怎么|如何|哪里|哪儿|哪|几|多少|多久|多长|多远|大概|哪些|意义|作用|吗|呢|谁|是不是|"
                             r"有没有|要不要|能不能|可以)")
 _AFFIRM = re.compile(r"^(是|是的|对|对的|对啊|没错|嗯|嗯嗯|好|好的|可以|行|要|需要|就是|就是这个|就这个|第一个也行)(啊|呀|吧|的)?$")
 _DENY = re.compile(r"^(不是|不对|都不是|不|不要|不用|没有|错了|都不对)(的|啊|呀|了)?$")
@@ -56,7 +56,7 @@ class Thresholds:
 
     answer: float = 0.25
     ask: float = 0.1
-    margin: float = 0.1
+    margin: float = 0.08
     sure: float = 0.8
     sure_margin: float = 0.04
 

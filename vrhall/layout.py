@@ -409,6 +409,14 @@ def _pedestal_slots(room_bounds: Rect, entry: Side, spec: LayoutSpec) -> list[tu
     return sorted(quads, key=lambda q: (math.atan2(q[1] - cy, q[0] - cx) - entry_angle) % (2 * math.pi))
 
 
+def _spread(slots: list, count: int) -> list:
+    """``count`` slots spread evenly around the room, in order: a room with a
+    few exhibits shows them on every wall instead of crowding one corner."""
+    if count <= 0:
+        return []
+    return [slots[int((i + 0.5) * len(slots) / count)] for i in range(count)]
+
+
 def build_layout(exhibits: Sequence[ExhibitLike], spec: LayoutSpec | None = None) -> HallLayout:
     spec = spec or LayoutSpec()
     notes: list[str] = []
@@ -450,8 +458,9 @@ def build_layout(exhibits: Sequence[ExhibitLike], spec: LayoutSpec | None = None
     order = 0
     half_t = spec.wall_thickness / 2
     for room, chunk in zip(rooms, chunks):
-        panel_slots = iter(_panel_slots(room.bounds, room.entry_side, spec))
-        pedestal_slots = iter(_pedestal_slots(room.bounds, room.entry_side, spec))
+        n_pedestals = sum(1 for e in chunk.exhibits if e.model is not None)
+        panel_slots = iter(_spread(_panel_slots(room.bounds, room.entry_side, spec), len(chunk.exhibits) - n_pedestals))
+        pedestal_slots = iter(_spread(_pedestal_slots(room.bounds, room.entry_side, spec), n_pedestals))
         cx, cy = room.bounds.center
         for exhibit in chunk.exhibits:
             if exhibit.model is not None:

@@ -14,13 +14,15 @@ Color = tuple[float, float, float, float]
 # Light baked into vertex colours: a warm key light from above-front and a
 # soft ambient term. Baked light costs nothing per frame in the software path.
 _KEY = (0.35, -0.45, 0.82)
-_AMBIENT = 0.62
+_AMBIENT = 0.74
+_WARM = (1.0, 0.95, 0.86)
 
 
-def shade(color: Color, normal: Vec3, boost: float = 1.0) -> Color:
+def shade(color: Color, normal: Vec3) -> Color:
     lambert = max(0.0, sum(a * b for a, b in zip(normal, _KEY)))
-    k = (_AMBIENT + 0.38 * lambert) * boost
-    return (min(1.0, color[0] * k), min(1.0, color[1] * k), min(1.0, color[2] * k), color[3])
+    k = _AMBIENT + 0.3 * lambert
+    return (min(1.0, color[0] * k * _WARM[0]), min(1.0, color[1] * k * _WARM[1]),
+            min(1.0, color[2] * k * _WARM[2]), color[3])
 
 
 class MeshBuilder:

@@ -61,6 +61,9 @@ class LearningPoints(Message):
     points: int = Field(ge=0, le=1000)
     reason: str
     item_id: str | None = None
+    # The PIN the member typed at the kiosk; the admin checks it against the
+    # member's stored hash before counting the points and never stores it.
+    pin: str | None = Field(default=None, min_length=4, max_length=12, pattern=r"^[0-9]+$")
 
 
 class PointsAck(Message):

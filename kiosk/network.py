@@ -1,0 +1,151 @@
+"""The kiosk's link to the hall: an Endpoint (content.endpoint) in a
+background thread with its own asyncio loop.
+
+Everything that arrives is posted to the UI as a custom pygame event; the UI's
+requests (messages to publish, command results) come back through the
+thread-safe ``HallClient.publish`` and futures. Drawing code never sees this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+
+from broker.messages import (
+    AttendanceBoard,
+    CheckIn,
+    DeviceCommand,
+    DialogueTurn,
+    Message,
+    PointsAck,
+    ProofOfPlay,
+    ProofOfPlayAck,
+)
+from broker.settings import HallSettings
+from content.endpoint import Endpoint, EndpointThread
+
+from . import events
+from .commands import CommandRequest
+from .playlog import PlayLog
+
+log = logging.getLogger(__name__)
+
+UI_TIMEOUT_S = 10.0
+
+
+def screenshot_url(admin_url: str, device_id: str) -> str:
+    return f"{admin_url.rstrip('/')}/api/devices/{device_id}/screenshot"
+
+
+class KioskLink:
+    def __init__(self, settings: HallSettings, *, device_id: str, groups: list[str], playlog: PlayLog,
+                 telemetry=None, proof_interval: float = 30.0, telemetry_interval: float = 10.0) -> None:
+        self.settings = settings
+        self.device_id = device_id
+        self.playlog = playlog
+        self.proof_interval = proof_interval
+        self.endpoint = Endpoint(
+            settings, kind="kiosk", device_id=device_id, groups=groups,
+            on_manifest=lambda manifest: events.post(events.MANIFEST_APPLIED, manifest),
+            on_alert=lambda alert: events.post(events.ALERT_CHANGED, alert),
+            on_connection=self._connection,
+            telemetry=telemetry, telemetry_interval=telemetry_interval,
+        )
+        client = self.endpoint.client
+        client.subscribe(DialogueTurn, self._post(events.DIALOGUE), robot_id="+")
+        for group in self.endpoint.groups:
+            client.subscribe(AttendanceBoard, self._post(events.ATTENDANCE), group=group, meeting_id="+")
+        # Check-ins by other devices feed the live board between admin updates
+        # (the broker's ACL may refuse this; the AttendanceBoard alone suffices).
+        client.subscribe(CheckIn, self._post(events.ATTENDANCE), device_id="+")
+        client.subscribe(PointsAck, self._post(events.POINTS_RESULT), device_id=device_id)
+        client.subscribe(ProofOfPlayAck, self._proof_ack, device_id=device_id)
+        commands = self.endpoint.commands
+        inner_reload = commands["reload"]
+
+        async def reload(command: DeviceCommand) -> dict[str, Any]:
+            result = await inner_reload(command)
+            result.update(await self._ask_ui(command))
+            return result
+
+        commands["reload"] = reload
+        commands["screenshot"] = self._screenshot
+        commands["show_item"] = self._ask_ui
+        commands["restart"] = self._ask_ui
+        self.thread = EndpointThread(self.endpoint)
+        self._proof_task: asyncio.Future | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self) -> None:
+        self.thread.start()
+        self._proof_task = self.thread.call(self._proof_loop())
+
+    def stop(self) -> None:
+        if self._proof_task is not None:
+            self._proof_task.cancel()
+        self.thread.stop()
+
+    @property
+    def online(self) -> bool:
+        return self.endpoint.client.connected
+
+    def media_path(self, sha256: str):
+        return self.endpoint.media_path(sha256)
+
+    def publish(self, message: Message) -> None:
+        """Thread-safe; QoS-1 messages wait in the client's queue while offline."""
+        self.endpoint.client.publish(message)
+
+    # -- incoming ----------------------------------------------------------------------
+    @staticmethod
+    def _post(event_type: int):
+        async def handler(message: Message) -> None:
+            events.post(event_type, message)
+
+        return handler
+
+    def _connection(self, up: bool) -> None:
+        events.post(events.CONNECTION, up)
+        if up and self.thread.loop.is_running():
+            # Send what piled up on disk while offline.
+            self.thread.loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._send_proof()))
+
+    async def _proof_ack(self, ack: ProofOfPlayAck) -> None:
+        if self.playlog.ack(ack.batch_id):
+            log.info("proof of play batch %s acknowledged", ack.batch_id)
+
+    # -- proof of play -----------------------------------------------------------------
+    async def _proof_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.proof_interval)
+            await self._send_proof()
+
+    async def _send_proof(self) -> int:
+        await asyncio.to_thread(self.playlog.seal)
+        if not self.endpoint.client.connected:
+            return 0
+        batches = await asyncio.to_thread(self.playlog.batches)
+        for batch_id, records in batches:
+            self.publish(ProofOfPlay(site_id=self.settings.site_id, device_id=self.device_id, batch_id=batch_id,
+                                     records=records))
+        return len(batches)
+
+    # -- commands ----------------------------------------------------------------------
+    async def _ask_ui(self, command: DeviceCommand) -> dict[str, Any]:
+        request = CommandRequest(command.command, dict(command.args))
+        if not events.post(events.COMMAND, request):
+            raise RuntimeError("界面未运行")
+        return await asyncio.wait_for(asyncio.wrap_future(request.future), UI_TIMEOUT_S)
+
+    async def _screenshot(self, command: DeviceCommand) -> dict[str, Any]:
+        result = await self._ask_ui(command)
+        png: bytes = result.pop("png")
+        url = screenshot_url(self.settings.admin_url, self.device_id)
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            response = await http.post(url, content=png, headers={"Content-Type": "image/png",
+                                                                   "X-Request-Id": command.request_id})
+            response.raise_for_status()
+        return {**result, "bytes": len(png), "uploaded_to": url}

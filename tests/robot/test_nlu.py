@@ -1,0 +1,73 @@
+import pytest
+
+from robot.nlu import is_affirmation, is_denial, ordinal_choice
+
+
+@pytest.mark.parametrize("text, exhibit", [
+    ("带我去遵义会议", "zunyi"),
+    ("请带我去遵义会议会址看看", "zunyi"),
+    ("我想去看看南湖红船", "nanhu"),
+    ("领我们去 开国大典 那里", "kaiguo"),
+])
+def test_goto_names_the_exhibit(recognizer, text, exhibit):
+    u = recognizer.understand(text)
+    assert (u.intent, u.exhibit_id) == ("goto", exhibit)
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("遵义会议有什么意义", "zunyi_meaning"),
+    ("遵义会议是哪一年召开的", "zunyi_when"),
+    ("带我去遵义会议", None),
+])
+def test_goto_versus_faq_on_the_same_exhibit(recognizer, text, answer):
+    u = recognizer.understand(text)
+    if answer is None:
+        assert u.intent == "goto" and u.answer_id is None
+    else:
+        assert u.intent == "faq" and u.answer_id == answer and u.exhibit_id == "zunyi"
+
+
+def test_where_is_about_the_exhibit_and_not_about_history(recognizer):
+    assert recognizer.understand("遵义会议的展品在哪里").intent == "where"
+    history = recognizer.understand("中共一大在哪里召开")
+    assert history.intent == "faq" and history.answer_id == "yida_place"
+    assert recognizer.understand("开国大典在哪一天").intent != "where"
+
+
+def test_goto_an_unknown_exhibit_offers_the_closest_names(recognizer):
+    u = recognizer.understand("带我去看遵义会")  # a misheard name: offered, never guessed
+    assert u.intent == "goto" and u.exhibit_id is None and u.exhibit_candidates[0] == "zunyi"
+    u = recognizer.understand("带我去看看兵马俑")
+    assert u.intent == "goto" and u.exhibit_id is None and u.phrase == "兵马俑"
+    assert len(u.exhibit_candidates) >= 1
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("停", "stop"), ("别说了", "stop"), ("请停一下", "stop"), ("再说一遍", "repeat"), ("没听清", "repeat"),
+    ("你好", "greeting"), ("您好呀", "greeting"), ("谢谢，再见", "goodbye"), ("开始导览", "tour"),
+    ("带我们参观一下整个展厅", "tour"), ("今天天气怎么样", "unknown"), ("", "unknown"),
+])
+def test_command_intents(recognizer, text, intent):
+    assert recognizer.understand(text).intent == intent
+
+
+def test_greeting_prefix_does_not_hide_the_question(recognizer):
+    u = recognizer.understand("你好，请问卫生间在哪里")
+    assert u.intent == "faq" and u.answer_id == "hall_toilet"
+
+
+def test_low_confidence_asks_back_with_candidates(recognizer):
+    u = recognizer.understand("党费交多少钱")
+    assert u.intent == "ask_back"
+    assert {"dues_standard", "dues_how"} <= {c.faq_id for c in u.candidates}
+
+
+@pytest.mark.parametrize("text, choice", [("第二个", 2), ("第2个", 2), ("三", 3), ("最后一个", -1), ("好的", None)])
+def test_ordinal_choice(text, choice):
+    assert ordinal_choice(text) == choice
+
+
+def test_affirmation_and_denial():
+    assert is_affirmation("是的") and is_affirmation("对") and is_affirmation("好的。")
+    assert is_denial("不是") and is_denial("都不对")
+    assert not is_affirmation("不是") and not is_denial("是的")

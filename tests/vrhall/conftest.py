@@ -1,0 +1,111 @@
+"""Fixtures of the VR hall tests: a small manifest with real images on disk,
+and one offscreen Panda3D ShowBase per test session (Panda3D allows one)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from content.model import Exhibit, Manifest, MediaRef
+
+SITE = "test-site"
+
+EXHIBITS = [
+    # (id, section, year, title, caption, with image?)
+    ("yida", "建党伟业", 1921, "中共一大会址", "一九二一年七月，中国共产党第一次全国代表大会在上海召开。", True),
+    ("nanhu", "建党伟业", 1921, "南湖红船", "中共一大在嘉兴南湖的游船上闭幕，宣告中国共产党诞生。", True),
+    ("jinggang", "建党伟业", 1927, "井冈山会师", "一九二八年四月，朱德、毛泽东在井冈山会师。", False),
+    ("zunyi", "长征精神", 1935, "遵义会议", "一九三五年一月召开的遵义会议是党的历史上一个生死攸关的转折点。", True),
+    ("luding", "长征精神", 1935, "飞夺泸定桥", "红军二十二勇士冒着枪林弹雨夺下泸定桥。", True),
+    ("kaiguo", "开国大典", 1949, "开国大典", "一九四九年十月一日，中华人民共和国中央人民政府成立。", True),
+    ("misc", None, None, "党员学习园地", "没有展区的展品放进其他展室。", False),
+]
+
+
+def make_image(path: Path, seed: int) -> bytes:
+    img = Image.new("RGB", (640, 480), (120 + seed * 15 % 100, 60, 40))
+    draw = ImageDraw.Draw(img)
+    for i in range(8):
+        draw.rectangle([40 + i * 60, 300 - i * 25, 80 + i * 60, 440], fill=(200, 170 - i * 10, 90))
+    draw.ellipse([480, 40, 600, 160], fill=(240, 200, 60))
+    data_path = path
+    img.save(data_path, format="PNG")
+    return data_path.read_bytes()
+
+
+def ref_for(data: bytes, mime: str) -> MediaRef:
+    return MediaRef(sha256=hashlib.sha256(data).hexdigest(), mime=mime, size=len(data))
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+def write_media(media_dir: Path, data: bytes, mime: str) -> MediaRef:
+    ref = ref_for(data, mime)
+    (media_dir / ref.sha256).write_bytes(data)
+    return ref
+
+
+@pytest.fixture(scope="session")
+def exhibits(media_dir) -> list[Exhibit]:
+    out = []
+    for seed, (ident, section, year, title, caption, with_image) in enumerate(EXHIBITS):
+        image = None
+        if with_image:
+            tmp = media_dir / f"{ident}.png"
+            image = write_media(media_dir, make_image(tmp, seed), "image/png")
+        out.append(Exhibit(id=ident, title=title, section=section, year=year, caption=caption,
+                           narration=caption + "这是党史上光辉的一页。", image=image))
+    return out
+
+
+def manifest_of(exhibits, version: int = 1) -> Manifest:
+    return Manifest(site_id=SITE, group="hall", version=version, created_at=time.time(), items=list(exhibits))
+
+
+@pytest.fixture(scope="session")
+def resolver(media_dir):
+    def resolve(ref: MediaRef):
+        path = media_dir / ref.sha256
+        return path if path.is_file() else None
+    return resolve
+
+
+@pytest.fixture(scope="session")
+def panda_base():
+    from vrhall.app import make_base
+
+    base = make_base(offscreen=True, size=(960, 540))
+    yield base
+    base.destroy()
+
+
+@pytest.fixture
+def hall_app(panda_base, resolver):
+    """A fresh HallApp on the shared offscreen ShowBase."""
+    from content.fonts import cjk_font_path
+    from vrhall.app import HallApp
+    from vrhall.scene import HallBuilder
+
+    published = []
+    builder = HallBuilder(panda_base.loader, cjk_font_path(), resolver)
+    app = HallApp(panda_base, builder, site_id=SITE, hall_id="hall-1", publish=published.append,
+                  interactive=False)
+    app.published = published  # type: ignore[attr-defined]
+    yield app
+    panda_base.taskMgr.remove("vrhall-frame")
+    if app.report is not None:
+        app.report.root.removeNode()
+    app._overlay.removeNode()
+    app._card.removeNode()
+    app._subtitle.removeNode()
+    if app._minimap is not None:
+        app._minimap.removeNode()
+    if app.stereo:
+        app.disable_stereo()
