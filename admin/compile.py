@@ -40,23 +40,36 @@ def site_setting(session: Session, key: str) -> dict[str, Any] | None:
     return row.value if row is not None else None
 
 
-def statistics(session: Session) -> dict[str, Any]:
-    members = session.scalar(select(func.count()).select_from(Member)) or 0
-    by_kind = dict(session.execute(select(crud_items.Item.kind, func.count())
-                                   .where(crud_items.Item.live_version_id.is_not(None))
-                                   .group_by(crud_items.Item.kind)).all())
-    return {"members": members, "items_by_kind": by_kind}
+def statistics(session: Session, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Figures for the kiosks' statistics screen, from what the group carries
+    and the member register."""
+    branches = [i for i in items if i["kind"] == "organisation"]
+    by_kind: dict[str, int] = {}
+    for item in items:
+        by_kind[item["kind"]] = by_kind.get(item["kind"], 0) + 1
+    registered = session.scalar(select(func.count()).select_from(Member)) or 0
+    return {
+        "branches": sum(1 for b in branches if b.get("parent_id")),
+        "members": sum(int(b.get("member_count") or 0) for b in branches) or registered,
+        "meetings_14d": by_kind.get("meeting", 0),
+        "exhibits": by_kind.get("exhibit", 0),
+        "by_kind": dict(sorted(by_kind.items())),
+    }
 
 
 def build_manifest(session: Session, *, group: DeviceGroup, site_id: str) -> cm.Manifest:
-    items = []
-    for _item, ver in crud_items.live_items(session):
-        items.append({**ver.data, "version_sha256": ver.sha256})
+    kinds = set(group.kinds or [])
+    items = [{**ver.data, "version_sha256": ver.sha256} for item, ver in crud_items.live_items(session)
+             if not kinds or item.kind in kinds]
+    present = {i["id"] for i in items}
     schedule, playlists = group_schedule(session, group=group)
+    # A playlist entry whose item is not in this group's manifest would be a gap on screen.
+    playlists = [p.model_copy(update={"entries": [e for e in p.entries if e.item_id in present]}) for p in playlists]
     map_value = site_setting(session, MAP_KEY)
+    with_map = map_value is not None and (not kinds or "organisation" in kinds)
     return cm.Manifest(
         site_id=site_id, group=group.name, version=max(group.manifest_version, 0), created_at=time.time(),
         items=items, playlists=playlists, schedule=schedule,
-        map=cm.MapInfo.model_validate(map_value) if map_value else None,
-        stats=statistics(session), settings=site_setting(session, KIOSK_SETTINGS_KEY) or {},
+        map=cm.MapInfo.model_validate(map_value) if with_map else None,
+        stats=statistics(session, items), settings=site_setting(session, KIOSK_SETTINGS_KEY) or {},
     )

@@ -49,6 +49,9 @@ def migrate(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
 
+    # Alembic logs every plugin it loads at INFO; keep start-up output readable.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))

@@ -129,6 +129,9 @@ class DeviceGroup(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     description: Mapped[str] = mapped_column(String(200), default="")
     default_playlist_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Item kinds this group's manifest carries (robots need FAQ and exhibits, not
+    # news pictures); empty means every kind.
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
     manifest_version: Mapped[int] = mapped_column(Integer, default=0)
     manifest_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)

@@ -150,62 +150,38 @@ def seed_demo(ctx: Any) -> dict[str, Any]:
 def _import_demo(session: Session, *, ctx: Any, demo: Any) -> None:
     from content.model import Manifest
 
-    items = [_dump(i) for i in getattr(demo, "items", [])]
-    probe = Manifest(site_id="x", group="x", version=0, created_at=0, items=items,
-                     map=_dump(getattr(demo, "map", None)))
+    from admin.compile import KIOSK_SETTINGS_KEY, MAP_KEY
+
+    items = [_dump(i) for i in demo.items]
+    probe = Manifest(site_id="x", group="x", version=0, created_at=0, items=items, map=_dump(demo.map))
     register_media(session, store=ctx.store, refs=[_dump(r) for r in probe.media_refs().values()])
     for data in items:
         data.pop("version_sha256", None)
         import_item(session, data=data)
     session.flush()
-    for playlist in getattr(demo, "playlists", []) or []:
+    for playlist in demo.playlists:
         p = _dump(playlist)
         if session.get(Playlist, p["id"]) is None:
             session.add(Playlist(id=p["id"], name=p["name"], entries=p.get("entries", [])))
     session.flush()
-    _import_groups(session, demo=demo)
-    map_info = getattr(demo, "map", None)
-    if map_info is not None and session.get(SiteSetting, "map") is None:
-        session.add(SiteSetting(key="map", value=_dump(map_info)))
-    for member in getattr(demo, "members", []) or []:
-        data = _dump(member)
-        if session.get(Member, data["id"]) is None:
-            session.add(Member(**{k: v for k, v in data.items() if k in Member.__table__.columns}))
-
-
-def _import_groups(session: Session, *, demo: Any) -> None:
-    """``demo.groups`` maps group name -> Schedule (or a dict with one)."""
-    groups = getattr(demo, "groups", None) or {}
-    if isinstance(groups, (list, tuple)):
-        default_schedule = getattr(demo, "schedule", None)
-        groups = {g: default_schedule for g in groups}
-    for name, schedule in groups.items():
+    for name, kinds in demo.groups.items():
         group = session.get(DeviceGroup, name) or DeviceGroup(name=name, description=DEFAULT_GROUPS.get(name, ""))
+        group.kinds = sorted(kinds)
         session.add(group)
-        sched = _dump(schedule) if schedule is not None else {}
-        if isinstance(sched, dict) and "schedule" in sched:
-            sched = _dump(sched["schedule"])
-        group.default_playlist_id = (sched or {}).get("default_playlist_id") or group.default_playlist_id
+        schedule = demo.schedules.get(name, demo.schedule)
+        group.default_playlist_id = schedule.default_playlist_id
         session.flush()
-        for rule in (sched or {}).get("rules", []):
-            rule_id = f"{name}.{rule['id']}"
-            if session.get(ScheduleRule, rule_id) is not None:
-                continue
-            session.add(ScheduleRule(
-                id=rule_id, group=name, playlist_id=rule["playlist_id"], priority=rule.get("priority", 0),
-                date_from=_date(rule.get("date_from")), date_to=_date(rule.get("date_to")),
-                weekdays=rule.get("weekdays"), time_from=_time(rule.get("time_from")),
-                time_to=_time(rule.get("time_to"))))
-
-
-
-def _date(value: Any):  # noqa: ANN202
-    import datetime as dt
-
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _time(value: Any):  # noqa: ANN202
-    import datetime as dt
-
-    return dt.time.fromisoformat(value) if isinstance(value, str) else value
+        for rule in schedule.rules:
+            rule_id = f"{name}.{rule.id}"
+            if session.get(ScheduleRule, rule_id) is None:
+                session.add(ScheduleRule(id=rule_id, group=name, playlist_id=rule.playlist_id, priority=rule.priority,
+                                         date_from=rule.date_from, date_to=rule.date_to, weekdays=rule.weekdays,
+                                         time_from=rule.time_from, time_to=rule.time_to))
+    if session.get(SiteSetting, MAP_KEY) is None:
+        session.add(SiteSetting(key=MAP_KEY, value=_dump(demo.map)))
+    if session.get(SiteSetting, KIOSK_SETTINGS_KEY) is None:
+        session.add(SiteSetting(key=KIOSK_SETTINGS_KEY, value={"hall": dict(demo.hall), "sections": list(demo.sections)}))
+    for member in demo.members:
+        if session.get(Member, member.id) is None:
+            session.add(Member(id=member.id, name=member.name, branch_id=member.branch_id,
+                               member_no=member.id, consent_face=True, consent_display_name=True))

@@ -171,8 +171,10 @@ def endpoint_command(kind: str):
         except EndpointError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2)
+        from .aio import run
+
         try:
-            asyncio.run(endpoint.run())
+            run(endpoint.run())
         except KeyboardInterrupt:
             pass
 

@@ -102,5 +102,8 @@ def settings_for(settings: HallSettings, identity_id: str) -> HallSettings:
         return settings
     env = read_env(path)
     return settings.model_copy(update={
+        "mqtt_host": env.get("HALL_MQTT_HOST", settings.mqtt_host),
+        "mqtt_port": int(env.get("HALL_MQTT_PORT", settings.mqtt_port)),
         "mqtt_username": env.get("HALL_MQTT_USERNAME"), "mqtt_password": env.get("HALL_MQTT_PASSWORD"),
+        "admin_url": env.get("HALL_ADMIN_URL", settings.admin_url),
         "public_key": env.get("HALL_PUBLIC_KEY", settings.public_key)})

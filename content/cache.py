@@ -105,7 +105,8 @@ class MediaCache:
         self._lock = asyncio.Lock()
         # Media being fetched for a manifest that is not active yet: gc must keep them.
         self._pending: set[str] = set()
-        self._decoded: dict[str, Manifest] = {}
+        # Parsed manifests and their media lists by sha256 (current, previous, incoming).
+        self._decoded: dict[str, tuple[Manifest, dict[str, MediaRef]]] = {}
         self._current, self._previous = self._read_pointer()
 
     # -- state ----------------------------------------------------------------
@@ -202,15 +203,22 @@ class MediaCache:
         log.info("cache: manifest v%s (%s) active", new.version, sha[:12])
 
     def _decode(self, data: bytes) -> Manifest:
+        return self._parsed(data)[0]
+
+    def _parsed(self, data: bytes) -> tuple[Manifest, dict[str, MediaRef]]:
         sha = sha256_hex(data)
-        manifest = self._decoded.get(sha)
-        if manifest is None:
+        parsed = self._decoded.get(sha)
+        if parsed is None:
             manifest = decode_manifest(data)
-            # Two entries are enough: current and the one being applied.
-            if len(self._decoded) >= 2:
+            parsed = (manifest, manifest.media_refs())
+            if len(self._decoded) >= 3:
                 self._decoded.pop(next(iter(self._decoded)))
-            self._decoded[sha] = manifest
-        return manifest
+            self._decoded[sha] = parsed
+        return parsed
+
+    def _refs_of(self, sha: str) -> dict[str, MediaRef]:
+        parsed = self._decoded.get(sha)
+        return parsed[1] if parsed else self._parsed(self._manifest_file(sha).read_bytes())[1]
 
     # -- start-up -------------------------------------------------------------
     def load_current(self, public_key: Ed25519PublicKey | str) -> Manifest | None:
@@ -230,6 +238,10 @@ class MediaCache:
                 # In memory only: the damaged current is repaired by the next apply.
                 self._current, self._previous = entry, self._current
             return manifest
+        # Nothing usable: report nothing applied, so that the same desired
+        # state is applied again (and the damaged files fetched) instead of
+        # being taken for the one already in force.
+        self._current = None
         return None
 
     def _load_verified(self, entry: Applied, public_key: Ed25519PublicKey | str) -> Manifest:
@@ -241,8 +253,8 @@ class MediaCache:
         if sha256_hex(data) != entry.sha256:
             raise ManifestError("manifest file does not match its hash")
         verify_signature(data, entry.signature, public_key)
-        manifest = self._decode(data)
-        bad = [sha for sha in manifest.media_refs() if not self.verify_media(sha)]
+        manifest, refs = self._parsed(data)
+        bad = [sha for sha in refs if not self.verify_media(sha)]
         if bad:
             raise MediaError(f"{len(bad)} media file(s) missing or damaged, e.g. {bad[0][:12]}")
         return manifest
@@ -274,14 +286,13 @@ class MediaCache:
         async with self._lock:
             data = await self._manifest_bytes(desired)
             verify_signature(data, desired.signature, public_key)
-            manifest = self._decode(data)
+            manifest, refs = self._parsed(data)
             if manifest.version != desired.version or manifest.group != desired.group:
                 raise ManifestError(
                     f"manifest is v{manifest.version} for group {manifest.group!r}, "
                     f"desired state says v{desired.version} for {desired.group!r}")
             if self._current and manifest.version < self._current.version:
                 log.warning("cache: going back from v%s to v%s", self._current.version, manifest.version)
-            refs = manifest.media_refs()
             missing = [ref for ref in refs.values() if not self._present(ref)]
             if missing:
                 base = media_base_url or default_media_base(desired.manifest_url)
@@ -403,7 +414,7 @@ class MediaCache:
         keep_media = set(self._pending)
         for sha in keep_manifests:
             try:
-                keep_media.update(self._decode(self._manifest_file(sha).read_bytes()).media_refs())
+                keep_media.update(self._refs_of(sha))
             except (OSError, ContentError) as exc:
                 log.warning("cache: gc cannot read kept manifest %s: %s", sha[:12], exc)
         freed = 0

@@ -52,12 +52,8 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 
 
 def _gradient(size: tuple[int, int], top: tuple[int, ...], bottom: tuple[int, ...]) -> Image.Image:
-    width, height = size
-    column = Image.new("RGB", (1, height))
-    for y in range(height):
-        t = y / max(1, height - 1)
-        column.putpixel((0, y), tuple(round(a + (b - a) * t) for a, b in zip(top, bottom)))
-    return column.resize(size)
+    mask = Image.linear_gradient("L").resize(size)  # 0 at the top, 255 at the bottom
+    return Image.composite(Image.new("RGB", size, tuple(bottom)), Image.new("RGB", size, tuple(top)), mask)
 
 
 def _blend(c1: tuple[int, ...], c2: tuple[int, ...], t: float) -> tuple[int, int, int]:
@@ -100,14 +96,14 @@ def _boat(draw, w, h, accent, dark, rng):
         y = water + 12 + k * 14
         for x in range(0, w, 60):
             draw.arc([x + (k % 2) * 30, y, x + 50 + (k % 2) * 30, y + 10], 200, 340, fill=(200, 225, 235), width=2)
-    hull = [(int(w * 0.50), water - 10), (int(w * 0.92), water - 10), (int(w * 0.86), water + 26),
-            (int(w * 0.56), water + 26)]
+    hull = [(int(w * 0.54), water - 10), (int(w * 0.96), water - 10), (int(w * 0.90), water + 26),
+            (int(w * 0.60), water + 26)]
     draw.polygon(hull, fill=accent)
-    draw.rectangle([int(w * 0.58), water - 70, int(w * 0.82), water - 10], fill=_blend(accent, (90, 20, 20), 0.5))
-    draw.polygon([(int(w * 0.56), water - 70), (int(w * 0.70), water - 96), (int(w * 0.84), water - 70)],
+    draw.rectangle([int(w * 0.62), water - 70, int(w * 0.86), water - 10], fill=_blend(accent, (90, 20, 20), 0.5))
+    draw.polygon([(int(w * 0.60), water - 70), (int(w * 0.74), water - 96), (int(w * 0.88), water - 70)],
                  fill=_blend(accent, (60, 10, 10), 0.6))
     for k in range(4):
-        x = int(w * 0.61) + k * int(w * 0.05)
+        x = int(w * 0.65) + k * int(w * 0.05)
         draw.rectangle([x, water - 58, x + 26, water - 30], fill=(250, 230, 190))
 
 
@@ -196,7 +192,7 @@ def _fields(draw, w, h, accent, dark, rng):
 
 def _hundred(draw, w, h, accent, dark, rng):
     font = _font(260)
-    draw.text((int(w * 0.50), int(h * 0.14)), "100", font=font, fill=accent)
+    draw.text((int(w * 0.56), int(h * 0.10)), "100", font=font, fill=accent)
     for k in range(7):
         _star(draw, w * (0.52 + 0.065 * k), h * 0.86, 18, accent)
 
@@ -239,7 +235,7 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, ma
 def _encode(image: Image.Image, fmt: str) -> Picture:
     buffer = io.BytesIO()
     if fmt == "JPEG":
-        image.save(buffer, "JPEG", quality=86, optimize=True)
+        image.save(buffer, "JPEG", quality=86)
         mime = "image/jpeg"
     else:
         image.save(buffer, "PNG", optimize=False, compress_level=6)
@@ -260,13 +256,20 @@ def poster(title: str, subtitle: str = "", *, motif: str = "rays", palette: str 
     draw = ImageDraw.Draw(image)
     _DRAW[motif](draw, w, h, accent, bottom, rng)
     # A soft dark band behind the text keeps it readable on any motif.
-    shade = Image.new("L", size, 0)
-    ImageDraw.Draw(shade).rectangle([0, int(h * 0.18), int(w * 0.62), int(h * 0.82)], fill=120)
-    shade = shade.filter(ImageFilter.GaussianBlur(28))
+    # (Blurred at a quarter of the size: same look, a sixteenth of the work.)
+    small = (w // 4, h // 4)
+    shade = Image.new("L", small, 0)
+    ImageDraw.Draw(shade).rectangle([0, small[1] * 0.18, small[0] * 0.62, small[1] * 0.82], fill=120)
+    shade = shade.filter(ImageFilter.GaussianBlur(7)).resize(size, Image.Resampling.BILINEAR)
     image.paste((0, 0, 0), (0, 0), shade)
     draw = ImageDraw.Draw(image)
-    font = _fit_font(draw, title, int(w * 0.52), 84, 40)
-    lines = _wrap(draw, title, font, int(w * 0.54))[:3]
+    # Largest size at which the title fits in two lines.
+    for font_size in range(88, 35, -4):
+        font = _font(font_size)
+        lines = _wrap(draw, title, font, int(w * 0.54))
+        if len(lines) <= 2:
+            break
+    lines = lines[:3]
     line_h = font.size + 14
     y = int(h * 0.5) - (len(lines) * line_h) // 2 - (24 if subtitle else 0)
     for line in lines:
@@ -311,9 +314,6 @@ def district_map(markers: tuple[MapMarker, ...], bounds: tuple[float, float, flo
         for y0, y1 in zip(ys, ys[1:]):
             if x1 - x0 > 30 and y1 - y0 > 30:
                 draw.rectangle([x0 + 9, y0 + 9, x1 - 9, y1 - 9], fill=(232, 226, 212))
-    park = (int(w * 0.12), int(h * 0.55), int(w * 0.30), int(h * 0.78))
-    draw.rounded_rectangle(park, radius=30, fill=(196, 224, 180))
-    draw.text((park[0] + 20, park[1] + 20), "人民公园", font=_font(26), fill=(70, 110, 60))
     # A river along the east side.
     river = [(w * 0.80 + 50 * math.sin(y / 140), y) for y in range(0, h + 20, 20)]
     draw.line(river, fill=(150, 196, 226), width=46)
@@ -323,6 +323,9 @@ def district_map(markers: tuple[MapMarker, ...], bounds: tuple[float, float, flo
     for y in ys[1:-1]:
         draw.line([0, y, w, y], fill=(255, 255, 255), width=12)
     draw.text((xs[1] + 14, ys[2] - 40), "红星路", font=_font(24), fill=(150, 140, 120))
+    park = (int(w * 0.12), int(h * 0.55), int(w * 0.30), int(h * 0.78))
+    draw.rounded_rectangle(park, radius=30, fill=(196, 224, 180))
+    draw.text((park[0] + 20, park[1] + 20), "人民公园", font=_font(26), fill=(70, 110, 60))
     for marker in markers:
         x, y = project(marker.lat, marker.lon, bounds, size)
         radius = 18 if marker.primary else 13

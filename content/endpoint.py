@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ from typing import Any
 
 import psutil
 
+from broker.aio import new_event_loop
 from broker.client import HallClient
 from broker.messages import (
     ALL_GROUPS,
@@ -121,7 +123,14 @@ class Endpoint:
         self._tasks.append(asyncio.create_task(self._alert_expiry_loop(), name="alert-expiry"))
 
     async def run(self) -> None:
+        """Run until ``request_stop()`` or SIGTERM/SIGINT (when in the main thread)."""
         await self.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self.request_stop)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread: the owner stops us
         try:
             assert self._stop is not None
             await self._stop.wait()
@@ -296,7 +305,7 @@ class EndpointThread:
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         self._thread = threading.Thread(target=self._main, name=f"endpoint-{endpoint.device_id}", daemon=True)
         self._started = threading.Event()
 

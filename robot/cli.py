@@ -51,7 +51,7 @@ def main(
     """运行导览机器人：听（麦克风/WAV/文字）、理解、回答，并引导参观者去展品。"""
     if ctx.invoked_subcommand is not None:
         return
-    from .service import run_robot
+    from .runner import run_robot
 
     raise typer.Exit(run_robot(device_id=device_id, text=text, wav=wav, kb_file=kb, mic=mic, speak=not no_speak,
                                data_dir=data_dir, once=once))

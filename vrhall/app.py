@@ -71,7 +71,7 @@ class HallApp:
         lens = base.camLens
         lens.setFov(60)
         lens.setNear(0.05)
-        lens.setFar(200)
+        lens.setFar(70)  # walls hide what is further; culling drops those rooms
         base.disableMouse()
         base.setBackgroundColor(0.12, 0.08, 0.06, 1)
         self._build_overlay()

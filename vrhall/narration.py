@@ -17,14 +17,17 @@ class Subtitle:
     end: float
 
 
-def split_sentences(text: str, max_chars: int = 36) -> list[str]:
+def split_sentences(text: str, max_chars: int = 40) -> list[str]:
     parts = [p.strip() for p in _SENTENCE_END.split(text) if p.strip()]
     out: list[str] = []
     for part in parts:
-        # Long sentences break at commas so a line stays readable.
+        # Long sentences break at a comma so a subtitle stays readable; a comma
+        # too near the start would leave a stub, so then the next one is used.
         while len(part) > max_chars:
-            cut = max(part.rfind("，", 0, max_chars), part.rfind(",", 0, max_chars))
-            cut = cut + 1 if cut > 0 else max_chars
+            commas = [i + 1 for i, ch in enumerate(part) if ch in "，,、" and i + 1 < len(part)]
+            fitting = [c for c in commas if max_chars // 3 <= c <= max_chars]
+            later = [c for c in commas if c > max_chars and c <= max_chars * 3 // 2]
+            cut = fitting[-1] if fitting else (later[0] if later else max_chars)
             out.append(part[:cut])
             part = part[cut:]
         if part:

@@ -77,8 +77,11 @@ class HallBuilder:
     def font(self):
         if self._font is None:
             font = self.loader.loadFont(str(self.font_path))
-            font.setPixelsPerUnit(56)
-            font.setPageSize(1024, 1024)
+            # The font pool shares one font per file: configure it only before
+            # its first glyph is rendered (Panda3D refuses it afterwards).
+            if font.getNumPages() == 0:
+                font.setPixelsPerUnit(56)
+                font.setPageSize(1024, 1024)
             self._font = font
         return self._font
 
@@ -224,7 +227,7 @@ class HallBuilder:
         title_z = top - h - 0.2
         self._text(texts, exhibit.title, p.x, p.y, p.facing, 0.012, title_z, 0.12, spec.panel_width - 0.16,
                    TITLE_COLOR, max_lines=1)
-        year = f"{exhibit.year}年　" if exhibit.year else ""
+        year = f"{exhibit.year}年　" if exhibit.year and str(exhibit.year) not in exhibit.caption else ""
         caption = (year + exhibit.caption).strip()
         if caption:
             self._text(texts, caption, p.x, p.y, p.facing, 0.012, title_z - 0.2, 0.075, spec.panel_width - 0.2,
@@ -334,9 +337,15 @@ def _with_extension(path: Path, mime: str) -> Path:
     link_dir = Path(tempfile.gettempdir()) / "vrhall-models"
     link_dir.mkdir(exist_ok=True)
     link = link_dir / (path.name + ext)
-    if not link.exists():
-        try:
-            os.symlink(path, link)
-        except OSError:
-            link.write_bytes(path.read_bytes())
+    if link.is_symlink() and os.path.realpath(link) == os.path.realpath(path):
+        return link
+    # Name by hash, so the same model is shared; replace a stale or dangling link.
+    tmp = link_dir / f".{path.name}.{os.getpid()}{ext}"
+    try:
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(path, tmp)
+    except OSError:
+        tmp.write_bytes(path.read_bytes())
+    os.replace(tmp, link)
     return link

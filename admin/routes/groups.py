@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field, field_validator
@@ -15,16 +15,19 @@ from admin.deps import CtxDep, CurrentUser, Publisher, SessionDep
 from admin.models import DeviceGroup, Item, Playlist, ScheduleRule
 from admin.publishing import publish_group
 from content import model as cm
+from content.model import ITEM_KINDS
 from content import schedule as sched
 
 router = APIRouter(prefix="/api", tags=["schedule"])
 NAME = r"^[A-Za-z0-9_.\-]+$"
+ITEM_KIND = Literal[ITEM_KINDS]  # type: ignore[valid-type]
 
 
 class GroupIn(BaseModel):
     name: str = Field(min_length=1, max_length=64, pattern=NAME)
     description: str = Field(default="", max_length=200)
     default_playlist_id: str | None = Field(default=None, max_length=64)
+    kinds: list[ITEM_KIND] = Field(default_factory=list, description="该组清单包含的内容类型；空表示全部")
 
 
 class GroupOut(GroupIn):
@@ -70,7 +73,7 @@ class RuleIn(BaseModel):
 
 
 def _group_out(g: DeviceGroup) -> GroupOut:
-    return GroupOut(name=g.name, description=g.description, default_playlist_id=g.default_playlist_id,
+    return GroupOut(name=g.name, description=g.description, default_playlist_id=g.default_playlist_id, kinds=g.kinds or [],
                     manifest_version=g.manifest_version, manifest_sha256=g.manifest_sha256,
                     published_at=g.published_at, publish_pending=g.publish_pending)
 
@@ -93,7 +96,7 @@ def put_group(body: GroupIn, session: SessionDep, user: Publisher) -> GroupOut:
     if body.default_playlist_id and session.get(Playlist, body.default_playlist_id) is None:
         raise HTTPException(422, "默认播放列表不存在")
     group = session.get(DeviceGroup, body.name) or DeviceGroup(name=body.name)
-    group.description, group.default_playlist_id = body.description, body.default_playlist_id
+    group.description, group.default_playlist_id, group.kinds = body.description, body.default_playlist_id, body.kinds
     session.add(group)
     audit.record(session, user=user, action="group_save", target=body.name)
     session.commit()

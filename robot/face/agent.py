@@ -218,6 +218,7 @@ class CheckInAgent:
         """Read frames until ``stop`` is set or a video file ends."""
         stop = stop or asyncio.Event()
         self.resend_pending(force=True)
+        last_resend = self.monotonic()
         while not stop.is_set():
             try:
                 frame = await asyncio.to_thread(source.read)
@@ -238,7 +239,10 @@ class CheckInAgent:
                 continue
             for event in events:
                 await self._greet(event.greeting)
-            self.resend_pending()
+            # Reading the outbox directory every frame would be waste; once a second is plenty.
+            if self.monotonic() - last_resend >= 1.0:
+                last_resend = self.monotonic()
+                self.resend_pending()
         return self.stats
 
     async def _greet(self, text: str) -> None:

@@ -126,7 +126,9 @@ def _scene(width: int, height: int, seed: int) -> np.ndarray:
     import cv2
 
     rng = np.random.default_rng(seed)
-    noise = rng.integers(0, 255, (height // 8, width // 8, 3), dtype=np.uint8)
+    grey = rng.integers(60, 200, (height // 8, width // 8, 1), dtype=np.uint8)
+    tint = np.array([0.9, 1.0, 1.1])  # a warm, low-saturation wall
+    noise = np.clip(grey * tint, 0, 255).astype(np.uint8)
     scene = cv2.resize(noise, (width, height), interpolation=cv2.INTER_CUBIC)
     return cv2.GaussianBlur(scene, (0, 0), 2)
 
@@ -142,7 +144,7 @@ def attack_frames(photo: np.ndarray, *, frames: int = 8, size=(640, 480), seed: 
     rng = np.random.default_rng(seed)
     scene = _scene(width, height, seed)
     ph, pw = photo.shape[:2]
-    scale = 0.6 * height / ph
+    scale = 0.75 * height / ph
     print_w, print_h = int(pw * scale), int(ph * scale)
     printed = cv2.resize(photo, (print_w, print_h), interpolation=cv2.INTER_AREA)
     src = np.float32([[0, 0], [print_w, 0], [print_w, print_h], [0, print_h]])
@@ -150,7 +152,7 @@ def attack_frames(photo: np.ndarray, *, frames: int = 8, size=(640, 480), seed: 
     if cutout:
         # Ellipse around the face (upper-middle of a portrait).
         mask_src[:] = 0
-        cv2.ellipse(mask_src, (print_w // 2, int(print_h * 0.38)), (int(print_w * 0.22), int(print_h * 0.28)),
+        cv2.ellipse(mask_src, (print_w // 2, int(print_h * 0.42)), (int(print_w * 0.26), int(print_h * 0.3)),
                     0, 0, 360, 255, -1)
     cx, cy = (width - print_w) / 2, (height - print_h) / 2
     out = []
@@ -170,6 +172,19 @@ def attack_frames(photo: np.ndarray, *, frames: int = 8, size=(640, 480), seed: 
     return out
 
 
+def portrait(image: np.ndarray, detector) -> np.ndarray:
+    """Head-and-shoulders crop around the largest face (what an ID photo or a
+    phone selfie shows); the whole image when no face is found."""
+    boxes = detector.detect(image)
+    if not boxes:
+        return image
+    b = boxes[0]
+    height, width = image.shape[:2]
+    x0, x1 = max(0, b.x - b.w), min(width, b.x + 2 * b.w)
+    y0, y1 = max(0, b.y - int(0.8 * b.h)), min(height, b.y + int(2.2 * b.h))
+    return image[y0:y1, x0:x1]
+
+
 def evaluate(frames: list[np.ndarray], detector, **kw) -> LivenessVerdict | None:
     checker = MotionLiveness(frames=len(frames), **kw)
     verdict = None
@@ -187,6 +202,7 @@ def measure_on_samples(images: dict[str, np.ndarray], pipeline) -> dict:
     indication, not a measurement on people."""
     spoofs = spoof_rejected = lives = live_accepted = undecided = 0
     for seed, image in enumerate(images.values()):
+        image = portrait(image, pipeline.detector)
         for cutout in (False, True):
             verdict = evaluate(attack_frames(image, seed=seed, cutout=cutout), pipeline.detector)
             if cutout:

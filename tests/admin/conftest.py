@@ -35,27 +35,52 @@ class Hall:
         return self.clients[role]
 
 
+@pytest.fixture(scope="session")
+def template_dir(tmp_path_factory):
+    """One data directory with the schema, a signing key and a user of every role
+    (with API tokens), built once: argon2 hashing is deliberately slow, so each
+    test copies this directory instead of hashing again."""
+    from admin.app import build_context
+    from admin.crud import users as crud_users
+
+    root = tmp_path_factory.mktemp("admin-template")
+    settings = admin_settings(root)
+    ctx = build_context(settings)
+    from admin.models import User
+    from admin.security import hash_password
+
+    tokens = {}
+    shared_hash = hash_password(PASSWORD)  # one hash for all: each costs a second on a busy CPU
+    with ctx.sessions() as session:
+        for role, name in ROLE_USERS.items():
+            user = User(name=name, role=role.rstrip("2"), display_name=name, password_hash=shared_hash)
+            session.add(user)
+            session.flush()
+            tokens[role], _ = crud_users.issue_token(session, user=user, kind="api", max_age_s=3600)
+        session.commit()
+    ctx.engine.dispose()
+    return root, tokens
+
+
 @pytest.fixture
-def settings(tmp_path):
+def settings(tmp_path, template_dir):
+    import shutil
+
+    root, _ = template_dir
+    shutil.copytree(root / "data", tmp_path / "data")
     return admin_settings(tmp_path)
 
 
 @pytest.fixture
-def hall(settings) -> Iterator[Hall]:
+def hall(settings, template_dir) -> Iterator[Hall]:
     from admin.app import build_context, create_app
-    from admin.crud import users as crud_users
 
     ctx = build_context(settings)
-    with ctx.sessions() as session:
-        for role, name in ROLE_USERS.items():
-            crud_users.create(session, name=name, role=role.rstrip("2"), password=PASSWORD)
-        session.commit()
     app = create_app(ctx=ctx)
     anon = TestClient(app)
     clients = {}
-    for role, name in ROLE_USERS.items():
+    for role, token in template_dir[1].items():
         client = TestClient(app)
-        token = client.post("/api/auth/token", json={"name": name, "password": PASSWORD}).json()["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
         clients[role] = client
     yield Hall(app=app, ctx=ctx, anon=anon, clients=clients)
@@ -82,3 +107,68 @@ def _png_bytes_fixture():
 @pytest.fixture(name="news")
 def _news_fixture():
     return news
+
+
+class LiveAdmin:
+    """The admin served by a real uvicorn on a loopback port, in a thread, with
+    its MQTT bridge connected to the test broker."""
+
+    def __init__(self, settings, template_tokens) -> None:
+        import threading
+
+        import uvicorn
+
+        from admin.app import build_context, create_app
+
+        self.ctx = build_context(settings)
+        self.app = create_app(ctx=self.ctx)
+        self.tokens = template_tokens
+        self.url = settings.admin_url
+        port = int(self.url.rsplit(":", 1)[1])
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning",
+                                                    lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> "LiveAdmin":
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not self.server.started:
+            raise TimeoutError("admin did not start")
+        return self
+
+    def client(self, role: str):
+        import httpx
+
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.tokens[role]}"}, timeout=10)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.ctx.engine.dispose()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_admin(tmp_path, template_dir, mqtt_broker):
+    import shutil
+
+    root, tokens = template_dir
+    shutil.copytree(root / "data", tmp_path / "data")
+    settings = admin_settings(tmp_path, mqtt_enabled=True, mqtt_host=mqtt_broker.host, mqtt_port=mqtt_broker.port,
+                              admin_url=f"http://127.0.0.1:{_free_port()}")
+    admin = LiveAdmin(settings, tokens).start()
+    try:
+        yield admin
+    finally:
+        admin.stop()

@@ -18,7 +18,7 @@ import pytest
 
 from broker.messages import DesiredState
 from content.model import Manifest
-from content.signing import ManifestSigner, encode_manifest, sha256_hex
+from content.signing import ManifestSigner, encode_manifest
 from content.store import MediaStore
 
 _PATH_RE = re.compile(r"^/(?:manifests/(?P<manifest>[0-9a-f]{64})\.json|media/(?P<media>[0-9a-f]{64}))$")

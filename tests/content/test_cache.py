@@ -206,10 +206,14 @@ def test_byte_flipped_file_on_disk_is_detected_and_fetched_again(tmp_path, conte
     data[1234] ^= 0x80
     path.write_bytes(bytes(data))
 
-    assert MediaCache(tmp_path / "c").load_current(signer.public_key) is None  # damaged: refused
-    assert cache.media_path(sha) is None  # ...and deleted so that it is fetched again
-    run(apply_and_close(cache, v1, key=signer.public_key))
-    assert cache.verify_media(sha)
+    reborn = MediaCache(tmp_path / "c")
+    assert reborn.load_current(signer.public_key) is None  # damaged: refused
+    assert reborn.current_sha256 is None  # so the same desired state is not taken as applied
+    assert reborn.media_path(sha) is None  # ...and deleted so that it is fetched again
+    before = content_server.media_requests()
+    run(apply_and_close(reborn, v1, key=signer.public_key))
+    assert content_server.media_requests() - before == 1
+    assert reborn.verify_media(sha) and reborn.current_sha256 == v1.manifest_sha256
     assert MediaCache(tmp_path / "c").load_current(signer.public_key).version == 1
 
 

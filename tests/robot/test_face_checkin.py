@@ -189,7 +189,16 @@ def test_video_to_acked_checkins_through_a_real_broker(tmp_path, mqtt_broker, fa
     started = dt.datetime.now(UTC) - dt.timedelta(minutes=10)
     settings = mqtt_broker.settings(site_id="test-site")
     greetings: list[str] = []
+    spoken = []
     received: dict[str, list[CheckIn]] = {}
+    from robot.tts import EspeakTts
+
+    tts = EspeakTts()
+    assert tts.problem() is None, tts.problem()
+
+    def greet(text):  # the robot's real TTS engine (espeak-ng, Mandarin pinyin voice)
+        greetings.append(text)
+        spoken.append(tts.synthesize(text))
 
     async def scenario():
         admin = await _admin_stub(settings, received)
@@ -197,7 +206,7 @@ def test_video_to_acked_checkins_through_a_real_broker(tmp_path, mqtt_broker, fa
         outbox = CheckInOutbox(tmp_path / "outbox")
         agent = CheckInAgent(config=FaceConfig(), site_id="test-site", device_id="robot-1", pipeline=face_pipeline,
                              gallery=gallery, meetings=lambda: [meeting(start=started)], outbox=outbox,
-                             publish=client.publish, greet=greetings.append)
+                             publish=client.publish, greet=greet)
         agent.attach(client)
         await client.start()
         assert await client.wait_connected(10)
@@ -214,6 +223,7 @@ def test_video_to_acked_checkins_through_a_real_broker(tmp_path, mqtt_broker, fa
     assert all(c.late and c.meeting_id == "mt1" and c.method == "face" and c.score < 0.6 for c in stored.values())
     assert stored["m-a"].member_name == "张三"
     assert greetings == ["张三同志，欢迎参加支部党员大会", "李四同志，欢迎参加支部党员大会"]
+    assert all(audio.seconds > 1.0 and audio.rms() > 100 for audio in spoken)
     assert stats.unknown >= 1 and stats.checkins == 2 and stats.frames == len(frames)
     payload = json.loads(stored["m-a"].payload())
     assert not any(k in payload for k in ("image", "photo", "embedding"))  # no image leaves the robot

@@ -113,3 +113,37 @@ def test_enrolment_refuses_photo_without_face(face_pipeline):
         decode_image(b"not an image")
     with pytest.raises(EnrolmentError):
         enrolment_embedding(face_pipeline, np.full((400, 400, 3), 128, np.uint8))
+
+
+def test_operator_models_missing_give_clear_errors(tmp_path, face_photos):
+    """YuNet and SFace are in no package: choosing them without the file is a clear error."""
+    from robot.face.config import FaceConfig
+    from robot.face.embedders import SFaceEmbedder
+    from robot.face.engines import FaceBox, make_detector, make_embedder
+    from robot.face.errors import FaceError, ModelMissingError
+
+    with pytest.raises(ModelMissingError, match="HALL_FACE_YUNET_MODEL"):
+        make_detector(FaceConfig(detector="yunet"))
+    with pytest.raises(ModelMissingError, match="不存在"):
+        make_embedder(FaceConfig(embedder="sface", sface_model=tmp_path / "missing.onnx"))
+    bogus = tmp_path / "bogus.onnx"
+    bogus.write_bytes(b"not a model")
+    with pytest.raises(FaceError):
+        make_detector(FaceConfig(detector="yunet", yunet_model=bogus))
+    sface = SFaceEmbedder.__new__(SFaceEmbedder)  # the landmark check comes before the network
+    with pytest.raises(FaceError, match="YuNet"):
+        sface.embed(np.zeros((100, 100, 3), np.uint8), FaceBox(0, 0, 50, 50))
+
+
+def test_hog_detector_finds_the_same_people(face_photos, face_vectors):
+    from robot.face.config import FaceConfig
+    from robot.face.enrolment import enrolment_embedding, read_image
+    from robot.face.pipeline import FacePipeline
+
+    hog = FacePipeline.from_config(FaceConfig(detector="hog"))
+    gallery = Gallery(model="dlib_resnet_v1", metric="euclidean", threshold=0.6)
+    gallery.add(Member("A", "A"), [face_vectors["obama"]])
+    gallery.add(Member("B", "B"), [face_vectors["biden"]])
+    found = {n: gallery.search(enrolment_embedding(hog, read_image(face_photos[n])).vector).member
+             for n in ("obama3", "biden", "astronaut")}
+    assert found["obama3"].member_id == "A" and found["biden"].member_id == "B" and found["astronaut"] is None

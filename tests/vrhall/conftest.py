@@ -109,3 +109,9 @@ def hall_app(panda_base, resolver):
         app._minimap.removeNode()
     if app.stereo:
         app.disable_stereo()
+
+
+@pytest.fixture(scope="session")
+def add_media(media_dir):
+    """Store bytes as a cached media file; returns its MediaRef."""
+    return lambda data, mime: write_media(media_dir, data, mime)

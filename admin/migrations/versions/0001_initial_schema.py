@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 19:36:45.148430
+Create Date: 2026-11-23 19:52:35.090988
 """
 from alembic import op
 import sqlalchemy as sa
@@ -75,6 +75,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('description', sa.String(length=200), nullable=False),
     sa.Column('default_playlist_id', sa.String(length=64), nullable=True),
+    sa.Column('kinds', sa.JSON(), nullable=False),
     sa.Column('manifest_version', sa.Integer(), nullable=False),
     sa.Column('manifest_sha256', sa.String(length=64), nullable=True),
     sa.Column('published_at', sa.DateTime(), nullable=True),
@@ -173,6 +174,11 @@ def upgrade() -> None:
     with op.batch_alter_table('points_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_points_events_member_no'), ['member_no'], unique=False)
 
+    op.create_table('site_settings',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
@@ -347,6 +353,7 @@ def downgrade() -> None:
     op.drop_table('auth_tokens')
     op.drop_table('alerts')
     op.drop_table('users')
+    op.drop_table('site_settings')
     with op.batch_alter_table('points_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_points_events_member_no'))
 

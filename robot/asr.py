@@ -1,0 +1,199 @@
+"""Speech recognition with Vosk.
+
+The model directory comes from config: production uses the operator's
+vosk-model-small-cn-0.22 (supports grammars) or vosk-model-cn-0.22 (better,
+but a static graph: no grammars). With a grammar the recogniser only chooses
+among what the hall knows (FAQ questions, exhibit names, commands), which is
+far more robust for a noisy hall; when the grammar result is empty the same
+audio is decoded again free-form, so a question outside the list is still
+heard. Words a model does not know cannot be added, so grammar phrases are
+cut into the model's own words and phrases with unknown words are dropped.
+
+One ``Model`` is shared (it is large); a recogniser is made per utterance,
+which also makes concurrent use from several threads safe.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .textnorm import normalize
+
+log = logging.getLogger(__name__)
+
+RATE = 16000
+COMMAND_PHRASES = ("停", "停下", "别说了", "再说一遍", "开始导览", "带我参观", "你好", "是的", "不是", "第一个", "第二个",
+                   "第三个", "谢谢", "再见")
+MODEL_HINT = ("请从 https://alphacephei.com/vosk/models 下载 vosk-model-small-cn-0.22（或 vosk-model-cn-0.22），"
+              "解压后放到 {path}，或用 HALL_ROBOT_VOSK_MODEL 指向模型目录")
+
+
+class AsrError(RuntimeError):
+    """The recogniser cannot run; the message tells operators what to do."""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str          # normalised: no spaces between Chinese words, Arabic numbers
+    raw: str           # as the model produced it
+    mode: str          # "grammar" | "free"
+    seconds: float     # audio length
+    elapsed: float     # decoding time
+
+    @property
+    def rtf(self) -> float:
+        return self.elapsed / self.seconds if self.seconds else 0.0
+
+
+def model_problem(model_dir: Path) -> str | None:
+    if not model_dir.is_dir():
+        return f"没有语音识别模型目录 {model_dir}。" + MODEL_HINT.format(path=model_dir)
+    if not (model_dir / "am").is_dir() and not (model_dir / "final.mdl").exists():
+        return f"{model_dir} 不像 Vosk 模型（缺少 am/ 目录）。" + MODEL_HINT.format(path=model_dir)
+    return None
+
+
+def supports_grammar(model_dir: Path) -> bool:
+    """Grammars need a model with a dynamic graph (HCLr.fst + Gr.fst), such as
+    the small models; big models ship a static HCLG.fst."""
+    graph = model_dir / "graph"
+    return (graph / "HCLr.fst").exists() and (graph / "Gr.fst").exists()
+
+
+class VoskRecognizer:
+    def __init__(self, model, model_dir: Path, grammar: Sequence[str] | None = None) -> None:
+        self.model = model
+        self.model_dir = model_dir
+        self.grammar_supported = supports_grammar(model_dir)
+        self.grammar: list[str] | None = None
+        if grammar and self.grammar_supported:
+            self.grammar = self.fit_grammar(grammar)
+        elif grammar:
+            log.info("model %s has a static graph: free-form recognition only", model_dir.name)
+
+    @classmethod
+    def load(cls, model_dir: str | Path, *, grammar: Sequence[str] | None = None) -> "VoskRecognizer":
+        model_dir = Path(model_dir)
+        problem = model_problem(model_dir)
+        if problem:
+            raise AsrError(problem)
+        try:
+            import vosk
+        except ImportError as exc:
+            raise AsrError("没有安装 vosk：pip install vosk") from exc
+        vosk.SetLogLevel(-1)
+        try:
+            model = vosk.Model(str(model_dir))
+        except Exception as exc:  # vosk raises a bare Exception when loading fails
+            raise AsrError(f"无法加载语音识别模型 {model_dir}：{exc}") from exc
+        return cls(model, model_dir, grammar)
+
+    def knows(self, word: str) -> bool:
+        return self.model.vosk_model_find_word(word) >= 0
+
+    def fit_grammar(self, phrases: Iterable[str]) -> list[str]:
+        """Phrases re-spelt as space-separated words the model knows; a phrase
+        with an unknown word is dropped (the model would silently skip it)."""
+        fitted: list[str] = []
+        for phrase in phrases:
+            words = self._model_words(phrase)
+            if words:
+                fitted.append(" ".join(words))
+        fitted = list(dict.fromkeys(fitted))
+        if not fitted:
+            log.warning("no grammar phrase fits the model's vocabulary: free-form recognition only")
+            return []
+        return fitted
+
+    def _model_words(self, phrase: str) -> list[str] | None:
+        tokens = phrase.split()
+        if len(tokens) > 1 and all(self.knows(t) for t in tokens):
+            return tokens
+        text = re.sub(r"[\s，。！？,.!?、；;：:“”\"'（）()]+", "", phrase)
+        if not text:
+            return None
+        # Greedy longest match against the model's own vocabulary (Chinese
+        # models have words of one to four characters).
+        words, i = [], 0
+        while i < len(text):
+            for size in range(min(6, len(text) - i), 0, -1):
+                piece = text[i:i + size]
+                if self.knows(piece):
+                    words.append(piece)
+                    i += size
+                    break
+            else:
+                return None
+        return words
+
+    def _recognizer(self, grammar: list[str] | None):
+        import vosk
+
+        if grammar:
+            return vosk.KaldiRecognizer(self.model, RATE, json.dumps(grammar, ensure_ascii=False))
+        return vosk.KaldiRecognizer(self.model, RATE)
+
+    def _decode(self, samples: np.ndarray, grammar: list[str] | None) -> str:
+        rec = self._recognizer(grammar)
+        data = samples.astype("<i2").tobytes()
+        step = RATE * 2 // 5  # 0.2 s chunks, as a live stream would arrive
+        for start in range(0, len(data), step):
+            rec.AcceptWaveform(data[start:start + step])
+        return json.loads(rec.FinalResult()).get("text", "").strip()
+
+    def stream(self) -> "RecognitionStream":
+        """Decode while the visitor speaks; only the tail is left at the end of speech."""
+        return RecognitionStream(self)
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        started = time.perf_counter()
+        seconds = len(samples) / RATE
+        mode = "grammar" if self.grammar else "free"
+        raw = self._decode(samples, self.grammar) if self.grammar else ""
+        if self.grammar and (not raw or raw == "[unk]"):
+            mode, raw = "free", self._decode(samples, None)
+        raw = raw.replace("[unk]", "").strip()
+        return Transcript(normalize(raw), raw, mode, seconds, time.perf_counter() - started)
+
+
+class RecognitionStream:
+    def __init__(self, owner: VoskRecognizer) -> None:
+        self.owner = owner
+        self.rec = owner._recognizer(owner.grammar)
+        self.chunks: list[np.ndarray] = []
+        self.seconds = 0.0
+
+    def feed(self, samples: np.ndarray) -> None:
+        self.chunks.append(samples)
+        self.seconds += len(samples) / RATE
+        self.rec.AcceptWaveform(samples.astype("<i2").tobytes())
+
+    def finish(self) -> Transcript:
+        started = time.perf_counter()
+        raw = json.loads(self.rec.FinalResult()).get("text", "").strip()
+        mode = "grammar" if self.owner.grammar else "free"
+        if self.owner.grammar and (not raw or raw == "[unk]"):
+            audio = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
+            mode, raw = "free", self.owner._decode(audio, None)
+        raw = raw.replace("[unk]", "").strip()
+        return Transcript(normalize(raw), raw, mode, self.seconds, time.perf_counter() - started)
+
+
+def grammar_from_kb(kb) -> list[str]:
+    """What the hall expects to hear: FAQ questions, exhibit names with the
+    ways visitors ask for them, and the commands."""
+    phrases: list[str] = list(COMMAND_PHRASES)
+    for faq in kb.faqs:
+        phrases.extend(faq.questions)
+    for exhibit in kb.exhibits:
+        for name in exhibit.names:
+            phrases.extend([name, f"带我去{name}", f"{name}在哪里"])
+    return list(dict.fromkeys(p.strip("？?。 ") for p in phrases if p.strip()))

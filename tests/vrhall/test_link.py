@@ -1,0 +1,121 @@
+"""Guide actions and their lifecycle over a real MQTT broker: a robot client
+publishes GuideAction, the hall (offscreen Panda3D) answers with GuideStatus."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from broker.client import HallClient
+from broker.messages import ExhibitView, GuideAction, GuideStatus
+from vrhall.link import subscribe_guide
+
+HALL = "hall-1"
+SPEEDUP = 25.0  # the hall's clock runs fast so glides and dwells take a fraction of a second
+
+
+class LoopThread:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro, timeout=15):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+@pytest.fixture
+def wired_hall(mqtt_broker, hall_app, exhibits):
+    settings = mqtt_broker.settings(site_id="test-site")
+    loop = LoopThread()
+    hall_client = HallClient(settings, client_id=HALL, kind="vrhall")
+    robot = HallClient(settings, client_id="robot-1", kind="robot")
+    received: list = []
+
+    async def collect(message):
+        received.append(message)
+
+    subscribe_guide(hall_client, HALL, hall_app.inbox)
+    robot.subscribe(GuideStatus, collect, hall_id=HALL)
+    robot.subscribe(ExhibitView, collect, device_id=HALL)
+
+    async def start():
+        await hall_client.start()
+        await robot.start()
+        assert await hall_client.wait_connected(10) and await robot.wait_connected(10)
+
+    loop.run(start())
+    hall_app.publish = hall_client.publish
+    origin = time.monotonic()
+    hall_app.clock = lambda: origin + (time.monotonic() - origin) * SPEEDUP
+    hall_app.load(exhibits)
+    time.sleep(0.3)  # let the subscriptions settle at the broker
+    yield hall_app, robot, received
+    loop.run(robot.stop())
+    loop.run(hall_client.stop())
+    loop.close()
+
+
+def pump(app, until, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.render_frames(1)
+        if until():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def statuses(received, request_id):
+    return [m for m in received if isinstance(m, GuideStatus) and m.request_id == request_id]
+
+
+def test_goto_and_unknown_exhibit_over_broker(wired_hall):
+    app, robot, received = wired_hall
+    unknown = GuideAction(site_id="test-site", hall_id=HALL, action="goto", exhibit_id="no-such-thing")
+    robot.publish(unknown)
+    assert pump(app, lambda: statuses(received, unknown.request_id))
+    failed = statuses(received, unknown.request_id)[0]
+    assert failed.state == "failed" and failed.reason == "未知展品"
+
+    goto = GuideAction(site_id="test-site", hall_id=HALL, action="goto", exhibit_id="kaiguo",
+                       requested_by="robot-1")
+    robot.publish(goto)
+    assert pump(app, lambda: any(m.state == "arrived" for m in statuses(received, goto.request_id)))
+    assert [m.state for m in statuses(received, goto.request_id)] == ["accepted", "moving", "arrived"]
+    assert statuses(received, goto.request_id)[-1].exhibit_title == "开国大典"
+    view = app.layout.placement("kaiguo").view
+    assert (app.pose.x, app.pose.y) == pytest.approx((view.x, view.y))
+
+
+def test_tour_pause_resume_skip_stop_over_broker(wired_hall):
+    app, robot, received = wired_hall
+    tour = GuideAction(site_id="test-site", hall_id=HALL, action="tour", route=["yida", "nanhu", "zunyi", "kaiguo"])
+    robot.publish(tour)
+    assert pump(app, lambda: any(m.state == "arrived" for m in statuses(received, tour.request_id)))
+    for verb in ("pause", "resume", "skip"):
+        control = GuideAction(site_id="test-site", hall_id=HALL, action=verb)
+        robot.publish(control)
+        assert pump(app, lambda: statuses(received, control.request_id))
+        assert statuses(received, control.request_id)[0].state == "accepted", verb
+    # Let the tour run to its end.
+    assert pump(app, lambda: any(m.state == "completed" for m in statuses(received, tour.request_id)), timeout=40)
+    seen = [(m.state, m.exhibit_id) for m in statuses(received, tour.request_id) if m.state in ("arrived",)]
+    assert [e for _, e in seen][0] == "yida" and seen[-1][1] == "kaiguo"
+    assert pump(app, lambda: any(isinstance(m, ExhibitView) and m.event == "tour_completed" for m in received))
+
+    # A second tour, stopped half way: cancelled, and the tour counts as abandoned.
+    tour2 = GuideAction(site_id="test-site", hall_id=HALL, action="tour")
+    robot.publish(tour2)
+    assert pump(app, lambda: any(m.state == "moving" for m in statuses(received, tour2.request_id)))
+    stop = GuideAction(site_id="test-site", hall_id=HALL, action="stop")
+    robot.publish(stop)
+    assert pump(app, lambda: any(m.state == "cancelled" for m in statuses(received, tour2.request_id)))
+    assert pump(app, lambda: any(isinstance(m, ExhibitView) and m.event == "tour_abandoned" for m in received))

@@ -1,0 +1,178 @@
+"""The hall on a real Panda3D offscreen buffer (p3tinydisplay)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from content.model import Exhibit
+from vrhall.layout import Pose
+
+EGG_CUBE = """<CoordinateSystem> { Z-up }
+<VertexPool> cube {
+%s
+}
+%s
+"""
+
+
+def egg_cube() -> bytes:
+    verts, polys, n = [], [], 0
+    faces = [((0, 0, 1), [(0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1)]),
+             ((0, -1, 0), [(0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1)]),
+             ((1, 0, 0), [(1, 0, 0), (1, 1, 0), (1, 1, 1), (1, 0, 1)]),
+             ((0, 1, 0), [(1, 1, 0), (0, 1, 0), (0, 1, 1), (1, 1, 1)]),
+             ((-1, 0, 0), [(0, 1, 0), (0, 0, 0), (0, 0, 1), (0, 1, 1)])]
+    for normal, corners in faces:
+        refs = []
+        for c in corners:
+            verts.append(f"  <Vertex> {n} {{ {c[0]} {c[1]} {c[2] * 2} <Normal> {{ {normal[0]} {normal[1]} {normal[2]} }} "
+                         f"<RGBA> {{ 0.8 0.6 0.2 1 }} }}")
+            refs.append(str(n))
+            n += 1
+        polys.append(f"<Polygon> {{ <VertexRef> {{ {' '.join(refs)} <Ref> {{ cube }} }} }}")
+    return (EGG_CUBE % ("\n".join(verts), "\n".join(polys))).encode()
+
+
+def test_screenshot_in_front_of_exhibit_shows_its_title(hall_app, exhibits, tmp_path):
+    if shutil.which("tesseract") is None:
+        pytest.skip("tesseract-ocr is not installed")
+    hall_app.load(exhibits)
+    assert hall_app.goto_exhibit_now("zunyi")
+    hall_app.close_card()  # the title must come from the 3D panel, not the overlay
+    shot = hall_app.screenshot(tmp_path / "zunyi.png")
+    text = subprocess.run(["tesseract", str(shot), "-", "-l", "chi_sim"], capture_output=True, text=True,
+                          timeout=120).stdout
+    assert "遵义会议" in text.replace(" ", "")
+    assert "开国大典" not in text.replace(" ", "")
+
+
+def test_missing_texture_no_section_and_broken_model_still_build(hall_app, exhibits, add_media):
+    good = add_media(egg_cube(), "model/x-egg")
+    broken = add_media(b"glTF not really a model", "model/gltf-binary")
+    extra = [
+        Exhibit(id="cube", title="党徽模型", section="开国大典", year=1950, model=good),
+        Exhibit(id="broken", title="损坏的模型", section="开国大典", year=1951, model=broken),
+        Exhibit(id="gone", title="丢失的图片", section="开国大典", year=1952,
+                image=exhibits[0].image.model_copy(update={"sha256": "0" * 64})),
+    ]
+    report = hall_app.load(exhibits + extra)
+    notes = "\n".join(report.skipped)
+    assert "broken" in notes and "已改为展板" in notes
+    assert "gone" in notes and "占位" in notes
+    assert "其他" in notes
+    assert "cube" not in notes
+    # The good model stands on its pedestal: its node is under the models of that room.
+    room = report.layout.placement("cube").room
+    models = report.room_nodes[room].find(f"models-{room}")
+    assert not models.isEmpty() and models.getNumChildren() >= 1
+    assert report.layout.rooms[-1].section == "其他"
+
+
+def test_two_hundred_exhibits_under_a_hundred_draw_calls(hall_app, exhibits):
+    many = [Exhibit(id=f"x{i}", title=f"展品第{i}号", section=f"第{i // 25}展区", year=1921 + i // 2,
+                    caption="展品说明文字" * 3, image=exhibits[i % 5].image) for i in range(200)]
+    report = hall_app.load(many)
+    assert len(report.layout.rooms) >= 13
+    assert report.geoms < 100
+
+
+def test_hot_reload_adds_a_room_and_keeps_the_visitor_in_place(hall_app, exhibits):
+    first = hall_app.load(exhibits)
+    rooms_before = len(first.layout.rooms)
+    room = next(r for r in first.layout.rooms if r.section == "长征精神")
+    x, y = room.bounds.x0 + 6.0, room.bounds.y0 + 7.0
+    hall_app.set_pose(Pose(x, y, 33.0))
+    added = exhibits + [Exhibit(id="gaige", title="改革开放", section="改革开放", year=1978, caption="伟大的觉醒。")]
+    second = hall_app.load(added)
+    assert len(second.layout.rooms) == rooms_before + 1
+    assert len(hall_app.base.render.findAllMatches("**/room-*")) == rooms_before + 1
+    assert first.root.isEmpty()  # the old hall is gone
+    new_room = second.layout.room_at(hall_app.pose.x, hall_app.pose.y)
+    assert new_room.key == room.key
+    assert (hall_app.pose.x - new_room.bounds.x0, hall_app.pose.y - new_room.bounds.y0) == pytest.approx((6.0, 7.0))
+    assert hall_app.pose.h == 33.0
+    # A visitor whose room disappears is brought back to the entrance.
+    hall_app.set_pose(Pose(x, y, 0.0))
+    third = hall_app.load([e for e in added if e.section != "长征精神"])
+    assert (hall_app.pose.x, hall_app.pose.y) == pytest.approx((third.layout.entrance.x, third.layout.entrance.y))
+
+
+def test_click_flies_to_the_exhibit_and_opens_the_card(hall_app, exhibits):
+    report = hall_app.load(exhibits)
+    p = report.layout.placement("luding")
+    # Stand further back than the viewing spot, looking at the panel.
+    fx, fy = p.view.forward
+    hall_app.set_pose(Pose(p.view.x - fx * 1.5, p.view.y - fy * 1.5, p.view.h))
+    assert hall_app.click() == "luding"
+    states = [m.state for m in hall_app.published if hasattr(m, "state")]
+    assert states == ["accepted", "moving"]
+    clock = {"t": hall_app.clock()}
+    hall_app.clock = lambda: clock["t"]
+    for _ in range(100):
+        clock["t"] += 0.1
+        hall_app.render_frames(1)
+        if hall_app.published[-1].state == "arrived":
+            break
+    hall_app.render_frames(1)
+    assert [m.state for m in hall_app.published if hasattr(m, "state")][-1] == "arrived"
+    assert (hall_app.pose.x, hall_app.pose.y) == pytest.approx((p.view.x, p.view.y))
+    assert "泸定桥" in hall_app._card.node().getText()
+    assert hall_app.subtitle_text()
+
+
+def test_stereo_adds_two_eyes(hall_app, exhibits, tmp_path):
+    hall_app.load(exhibits)
+    hall_app.goto_exhibit_now("kaiguo")
+    hall_app.enable_stereo()
+    assert len(hall_app._stereo_cams) == 2
+    shot = hall_app.screenshot(tmp_path / "stereo.png")
+    from PIL import Image
+
+    img = Image.open(shot).convert("L")
+    w, h = img.size
+    left = img.crop((0, 0, w // 2, h))
+    right = img.crop((w // 2, 0, w, h))
+    # Two similar but not identical views (the eyes are apart).
+    assert left.getbbox() and right.getbbox()
+    hall_app.disable_stereo()
+    assert hall_app._stereo_cams == []
+
+
+def test_snap_turn_and_teleport(hall_app, exhibits):
+    report = hall_app.load(exhibits)
+    start = report.layout.entrance
+    hall_app.set_pose(start)
+    hall_app.snap_turn(30)
+    assert hall_app.pose.h == pytest.approx(start.h + 30)
+    hall_app.set_pose(Pose(start.x, start.y, start.h, start.z, -30.0))  # look down at the floor ahead
+    assert hall_app.teleport()
+    assert hall_app.pose.y > start.y + 1.0
+
+
+def test_manifest_from_the_network_thread_rebuilds_in_the_frame_task(hall_app, exhibits):
+    from content.model import Manifest
+
+    hall_app.load(exhibits[:3])
+    assert len(hall_app.layout.rooms) == 1
+    manifest = Manifest(site_id="test-site", group="hall", version=2, created_at=0.0, items=list(exhibits))
+    hall_app.inbox.put(manifest)  # what the Endpoint thread does on a new manifest
+    hall_app.render_frames(1)
+    assert len(hall_app.layout.rooms) == 4
+
+
+def test_walking_keys_move_and_walls_stop(hall_app, exhibits):
+    report = hall_app.load(exhibits)
+    hall_app.interactive = True
+    start = report.layout.entrance
+    hall_app.set_pose(start)
+    hall_app._keys["forward"] = True
+    for _ in range(200):
+        hall_app._walk(0.1)
+    hall_app._keys["forward"] = False
+    room = report.layout.rooms[0]
+    assert hall_app.pose.y > start.y + 3
+    assert room.bounds.contains(hall_app.pose.x, hall_app.pose.y)  # the far wall stopped the walk
+    assert hall_app.minimap_marker()[1] > 0

@@ -1,0 +1,248 @@
+"""`hall vrhall` and `hall bench vrhall`. Cheap to import: Panda3D and the
+network stack are imported inside the commands."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="3D / VR 党史展厅", add_completion=False)
+log = logging.getLogger("vrhall")
+
+
+def _parse_size(size: str) -> tuple[int, int]:
+    try:
+        w, h = size.lower().split("x")
+        return int(w), int(h)
+    except ValueError as exc:
+        raise typer.BadParameter(f"窗口大小应写成 宽x高，例如 1280x720，而不是 {size!r}") from exc
+
+
+@app.callback(invoke_without_command=True)
+def vrhall(
+    ctx: typer.Context,
+    device_id: Optional[str] = typer.Option(None, "--device-id", envvar="HALL_DEVICE_ID", help="本展厅的设备编号"),
+    offscreen: bool = typer.Option(False, "--offscreen", help="不开窗口（软件渲染），用于截图和测试"),
+    screenshot: Optional[Path] = typer.Option(None, "--screenshot", help="渲染一帧，保存为 PNG 后退出"),
+    at: Optional[str] = typer.Option(None, "--at", help="站在这件展品前（展品编号）"),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="直接读取清单 JSON，不连网络"),
+    media: Optional[Path] = typer.Option(None, "--media", help="与 --manifest 配合：按 sha256 命名的媒体目录"),
+    demo: bool = typer.Option(False, "--demo", help="使用内置演示展品"),
+    stereo: bool = typer.Option(False, "--stereo", help="并排立体（VR）模式"),
+    openvr: bool = typer.Option(False, "--openvr", help="尝试使用 OpenVR 头显（需要 panda3d-openvr 和 SteamVR）"),
+    size: str = typer.Option("1280x720", "--size", help="窗口大小"),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="HALL_DATA_DIR"),
+) -> None:
+    """运行 3D 党史展厅：按清单中的展品生成展厅，可漫游、导览，并接受机器人引导。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    width, height = _parse_size(size)
+    source = _content_source(device_id=device_id, manifest=manifest, media=media, demo=demo, data_dir=data_dir)
+
+    from content.fonts import cjk_font_path
+
+    from .app import HallApp, make_base, openvr_message
+    from .scene import HallBuilder
+
+    base = make_base(offscreen=offscreen or screenshot is not None, size=(width, height))
+    builder = HallBuilder(base.loader, cjk_font_path(), source.resolve)
+    hall = HallApp(base, builder, site_id=source.site_id, hall_id=source.hall_id, publish=source.publish,
+                   inbox=source.inbox, stereo=stereo, interactive=screenshot is None)
+    source.attach(hall)
+    current = source.wait_manifest(10.0 if screenshot else 0.0)
+    if current is None and screenshot is not None:
+        typer.echo("还没有可用的清单：请先发布展厅内容，或使用 --manifest / --demo", err=True)
+        source.close()
+        raise typer.Exit(2)
+    report = hall.load_manifest(current) if current is not None else hall.load([])
+    for note in report.skipped:
+        typer.echo(f"提示：{note}", err=True)
+    typer.echo(f"展厅已生成：{len(report.layout.rooms)} 个展室，{len(report.layout.placements)} 件展品，"
+               f"{report.geoms} 个绘制批次，用时 {report.seconds:.2f} 秒", err=True)
+    if at is not None and not hall.goto_exhibit_now(at):
+        typer.echo(f"未知展品：{at}", err=True)
+        source.close()
+        raise typer.Exit(2)
+    if screenshot is not None:
+        path = hall.screenshot(screenshot)
+        typer.echo(str(path))
+        source.close()
+        base.destroy()
+        return
+    if openvr:
+        reason = openvr_message()
+        if reason is not None:
+            typer.echo(reason, err=True)
+            hall.enable_stereo()
+    try:
+        base.run()
+    finally:
+        source.close()
+
+
+class _Source:
+    """Where manifests and media come from, and where messages go."""
+
+    def __init__(self, site_id: str, hall_id: str) -> None:
+        import queue
+
+        self.site_id = site_id
+        self.hall_id = hall_id
+        self.inbox: "queue.Queue[object]" = queue.Queue()
+        self.manifest = None
+
+    def resolve(self, ref):  # MediaRef -> Path | None
+        return None
+
+    def publish(self, message) -> None:
+        log.debug("offline: not published %s", message)
+
+    def attach(self, hall) -> None:
+        pass
+
+    def wait_manifest(self, timeout: float):
+        return self.manifest
+
+    def close(self) -> None:
+        pass
+
+
+class _FileSource(_Source):
+    def __init__(self, manifest, media_dir: Path | None, hall_id: str) -> None:
+        super().__init__(manifest.site_id, hall_id)
+        self.manifest = manifest
+        self.media_dir = media_dir
+
+    def resolve(self, ref):
+        if self.media_dir is None:
+            return None
+        path = self.media_dir / ref.sha256
+        return path if path.is_file() else None
+
+
+class _EndpointSource(_Source):
+    """The network: the Endpoint's asyncio loop runs in a background thread;
+    manifests and guide actions reach the Panda3D thread through the inbox."""
+
+    def __init__(self, settings, device_id: str) -> None:
+        import threading
+
+        from content.endpoint import Endpoint, EndpointThread
+
+        from .link import subscribe_guide
+
+        super().__init__(settings.site_id, device_id)
+        self._first = threading.Event()
+        self.endpoint = Endpoint(settings, kind="vrhall", device_id=device_id, on_manifest=self._on_manifest)
+
+        subscribe_guide(self.endpoint.client, device_id, self.inbox)
+        self.thread = EndpointThread(self.endpoint)
+        self.thread.start()
+
+    def _on_manifest(self, manifest) -> None:
+        if not self._first.is_set():
+            self.manifest = manifest
+            self._first.set()
+        else:
+            self.inbox.put(manifest)  # hot reload, in the Panda3D thread
+
+    def resolve(self, ref):
+        return self.endpoint.media_path(ref.sha256)
+
+    def publish(self, message) -> None:
+        self.endpoint.client.publish(message)
+
+    def wait_manifest(self, timeout: float):
+        self._first.wait(timeout)
+        return self.manifest
+
+    def close(self) -> None:
+        self.thread.stop()
+
+
+def _content_source(*, device_id, manifest, media, demo, data_dir) -> _Source:
+    hall_id = device_id or "vrhall"
+    if manifest is not None:
+        from content.model import Manifest
+
+        try:
+            loaded = Manifest.model_validate_json(manifest.read_bytes())
+        except (OSError, ValueError) as exc:
+            typer.echo(f"无法读取清单 {manifest}: {exc}", err=True)
+            raise typer.Exit(2)
+        return _FileSource(loaded, media or manifest.parent, hall_id)
+    if demo:
+        return _demo_source(hall_id)
+    from broker.settings import HallSettings
+    from content.endpoint import EndpointError
+
+    settings = HallSettings(**({"data_dir": data_dir} if data_dir else {}))
+    if not (device_id or settings.device_id):
+        typer.echo("没有设备编号：请用 --device-id 指定，或使用 --manifest / --demo", err=True)
+        raise typer.Exit(2)
+    try:
+        return _EndpointSource(settings, device_id or settings.device_id)
+    except EndpointError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
+
+
+def _demo_source(hall_id: str) -> _Source:
+    import tempfile
+
+    from content.demo import build_demo_manifest, load_demo
+    from content.store import MediaStore
+
+    store_dir = Path(tempfile.mkdtemp(prefix="vrhall-demo-"))
+    store = MediaStore(store_dir)
+    demo = load_demo(store)
+    manifest = build_demo_manifest(demo, group="hall", site_id="demo", version=1)
+
+    class _Demo(_FileSource):
+        def resolve(self, ref):
+            path = store.path(ref.sha256)
+            return path if path.is_file() else None
+
+    return _Demo(manifest, store_dir, hall_id)
+
+
+# -- benchmark ------------------------------------------------------------------------
+
+def bench(
+    counts: str = typer.Option("50,200,500", help="展品数量，逗号分隔"),
+    frames: int = typer.Option(120, help="每个规模测帧率的帧数"),
+    size: str = typer.Option("1280x720", help="渲染分辨率"),
+    json_out: bool = typer.Option(False, "--json", help="输出一行 JSON"),
+) -> None:
+    """展厅基准：生成时间、绘制批次、软件渲染帧率（每帧回读画面）。"""
+    from .bench import run_bench
+
+    result = run_bench([int(c) for c in counts.split(",") if c.strip()], frames=frames, size=_parse_size(size))
+    if json_out:
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"VR 展厅基准（{result['renderer']}，{size}，每帧回读）")
+    for col in ("展品", "展室", "生成(秒)", "首帧(秒)", "绘制批次(全部)", "视野内批次", "帧率(fps)", "帧时 p99(ms)"):
+        table.add_column(col, justify="right")
+    for row in result["runs"]:
+        table.add_row(str(row["exhibits"]), str(row["rooms"]), f"{row['build_s']:.2f}", f"{row['first_frame_s']:.2f}",
+                      str(row["draw_calls_total"]), str(row["draw_calls_in_view"]), f"{row['fps']:.1f}",
+                      f"{row['frame_ms_p99']:.1f}")
+    Console().print(table)
+    targets = result["targets"]
+    typer.echo(f"目标：200 件展品生成 < 3 秒（{'达到' if targets['build_200_under_3s'] else '未达到'}），"
+               f"绘制批次 < 100（{'达到' if targets['draw_calls_200_under_100'] else '未达到'}）")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
