@@ -53,7 +53,7 @@ def _start_broker(kind: str, port: int, workdir: Path) -> subprocess.Popen:
 
         conf = workdir / "mosquitto.conf"
         conf.write_text(f"user root\nlistener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                        "max_queued_messages 100000\nmax_inflight_messages 0\nmax_connections -1\n"
+                        "max_queued_messages 100000\nmax_inflight_messages 0\nmax_connections -1\nset_tcp_nodelay true\n"
                         "log_dest none\n", encoding="utf-8")
         argv = [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)]
     else:
@@ -81,6 +81,10 @@ def _png(seed: int, size: int = 20_000) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
+
+
+def _png_size() -> int:
+    return len(_png(1))
 
 
 def _manifest(store, version_tag: int, media_files: int):
@@ -132,6 +136,14 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
             env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / f"worker-{offset}.log", "wb")))
         offset += count
 
+    import psutil
+
+    broker_ps = psutil.Process(broker_proc.pid)
+
+    def broker_cpu() -> float:
+        times = broker_ps.cpu_times()
+        return times.user + times.system
+
     online: set[str] = set()
     applied_at: dict[int, dict[str, float]] = {}
     failures: dict[str, str] = {}
@@ -170,6 +182,7 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
 
         latencies: list[float] = []
         spans: list[float] = []
+        busy: list[float] = []  # broker CPU seconds per round
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=console, transient=False) as progress:
             task = progress.add_task(f"{devices} 个终端上线", total=devices)
@@ -180,15 +193,17 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
             await wait_for(lambda: len(applied_at.get(version, {})), "warm-up", progress, task)
             for r in range(1, rounds + 1):
                 manifest = _manifest(store, r, media_files)
+                cpu0 = broker_cpu()
                 t0 = time.perf_counter()
                 version = publisher.publish(manifest).version
                 task = progress.add_task(f"第 {r} 轮发布 v{version}", total=devices)
                 await wait_for(lambda: len(applied_at.get(version, {})), f"round {r}", progress, task)
                 times = [t - t0 for t in applied_at[version].values()]
+                busy.append(broker_cpu() - cpu0)
                 latencies += times
                 spans.append(max(times))
         await collector.stop()
-        return {"latencies": latencies, "spans": spans}
+        return {"latencies": latencies, "spans": spans, "broker_cpu_s": busy}
 
     try:
         raw = asyncio.run(main())
@@ -219,11 +234,15 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
         # desired-state deliveries + applied reports carried by the broker per second of a round
         "messages_per_s": round(2 * devices / span, 1),
         "http_fetches_per_s": round(devices * (1 + media_files) / span, 1),
+        # share of one core the broker used during a round (publish until the last report)
+        "broker_cpu_percent": round(100 * statistics.mean(raw["broker_cpu_s"]) / span, 1),
+        "media_mb_per_s": round(devices * media_files * _png_size() / span / 1e6, 2),
         "cpu_count": os.cpu_count(),
         "device_caches_on": "tmpfs" if str(fleet_dir).startswith("/dev/shm") else "disk",
     }
     table = Table(title=f"发布 → 已应用 · {devices} 个终端 · {broker}")
-    for key in ("p50_ms", "p99_ms", "max_ms", "applied", "failed", "messages_per_s", "http_fetches_per_s"):
+    for key in ("p50_ms", "p99_ms", "max_ms", "applied", "failed", "messages_per_s", "http_fetches_per_s",
+                "broker_cpu_percent", "media_mb_per_s"):
         table.add_row(key, str(result[key]))
     console.print(table)
     return result

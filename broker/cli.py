@@ -98,6 +98,21 @@ def mosquitto_config(
     typer.echo(f"启动: mosquitto -c {directory / 'mosquitto.conf'}")
 
 
+@broker_app.command("make-ca")
+def make_ca_command(
+    directory: Path = typer.Argument(..., help="输出目录（ca.crt/ca.key/server.crt/server.key）"),
+    host: list[str] = typer.Option(["127.0.0.1", "localhost"], "--host", help="服务器名称或 IP，可重复"),
+) -> None:
+    """生成本地 CA 和服务器证书，用于 MQTT TLS（8883）和管理后台 HTTPS。"""
+    from .tls import make_ca
+
+    paths = make_ca(directory, hosts=host)
+    for name, path in paths.items():
+        typer.echo(f"{name}: {path}")
+    typer.echo("终端配置 HALL_MQTT_TLS_CA=" + str(paths["ca"]) + "；mosquitto 用 `hall broker mosquitto-config --tls-dir "
+               + str(directory) + "`")
+
+
 # -- status -------------------------------------------------------------------------
 @app.command()
 def status(
@@ -228,6 +243,22 @@ def bench_push(
     result = run_push_bench(devices=devices, broker=broker, processes=processes, media_files=media)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+@bench_app.command("fleet")
+def bench_fleet(
+    devices: list[int] = typer.Option([1000, 5000], "--devices", help="终端数量，可重复"),
+    broker: str = typer.Option("mosquitto"),
+    media: int = typer.Option(3, help="每次发布新增的媒体文件数"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """大规模：在 Mosquitto 上对 1,000 / 5,000 个终端发布，测延迟、消息服务器 CPU 和媒体吞吐。"""
+    setup_logging()
+    from .bench_push import run_push_bench
+
+    results = [run_push_bench(devices=n, broker=broker, media_files=media, rounds=2, timeout=300) for n in devices]
+    if as_json:
+        typer.echo(json.dumps({"benchmark": "fleet", "runs": results}, ensure_ascii=False))
 
 
 def main() -> None:

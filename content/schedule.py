@@ -152,12 +152,38 @@ def _boundaries(manifest: Manifest, start: dt.datetime, end: dt.datetime) -> lis
     found: set[dt.datetime] = set()
     day = first
     while day <= last:
+        candidates = []
         for edge in edges:
-            instant = dt.datetime.combine(day, edge, tzinfo=zone).astimezone(dt.timezone.utc)
-            if start < instant < end:
-                found.add(instant)
+            # fold=1: the second occurrence of a wall time repeated when clocks go back.
+            for fold in (0, 1):
+                local = dt.datetime.combine(day, edge, tzinfo=zone).replace(fold=fold)
+                candidates.append(local.astimezone(dt.timezone.utc))
+        transition = _offset_change(zone, day)
+        if transition is not None:
+            candidates.append(transition)  # wall time jumps: a window edge may be skipped over
+        found.update(c for c in candidates if start < c < end)
         day += dt.timedelta(days=1)
     return sorted(found)
+
+
+def _offset_change(zone: ZoneInfo, day: dt.date) -> dt.datetime | None:
+    """The UTC instant during ``day`` at which the zone's offset changes (DST), if any."""
+    low = dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.timezone.utc)
+    high = low + dt.timedelta(hours=26)
+    if low.astimezone(zone).utcoffset() == high.astimezone(zone).utcoffset():
+        return None
+    offset = low.astimezone(zone).utcoffset()
+    # Offsets change on whole seconds: bisect down to one second.
+    while high - low > dt.timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(microsecond=0)
+        if middle <= low:
+            break
+        if middle.astimezone(zone).utcoffset() == offset:
+            low = middle
+        else:
+            high = middle
+    return high
 
 
 def _state(manifest: Manifest, at: dt.datetime) -> tuple[str | None, str | None]:

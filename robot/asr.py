@@ -157,7 +157,7 @@ class VoskRecognizer:
         started = time.perf_counter()
         seconds = len(samples) / RATE
         mode = "grammar" if self.grammar else "free"
-        raw = self._decode(samples, self.grammar) if self.grammar else ""
+        raw = self._decode(samples, self.grammar or None)
         if self.grammar and (not raw or raw == "[unk]"):
             mode, raw = "free", self._decode(samples, None)
         raw = raw.replace("[unk]", "").strip()

@@ -127,7 +127,7 @@ async def _main(settings: RobotSettings, device_id: str, kb: KnowledgeBase | Non
             code = await _from_wav(service, settings, kb, wav)
             await _settle(service, speaker, stop, wait_guides=not once)
         else:
-            await _interactive(service, settings, kb, mic, stop)
+            await _interactive(service, settings, kb, mic, stop, once=once)
     finally:
         timeout_task.cancel()
         if speaker is not None:
@@ -199,7 +199,8 @@ async def _from_wav(service: RobotService, settings: RobotSettings, kb, wav: Pat
     return 0
 
 
-async def _interactive(service: RobotService, settings: RobotSettings, kb, mic: bool, stop: asyncio.Event) -> None:
+async def _interactive(service: RobotService, settings: RobotSettings, kb, mic: bool, stop: asyncio.Event, *,
+                       once: bool = False) -> None:
     recognizer = None
     if mic:
         from .audio import Microphone
@@ -211,6 +212,8 @@ async def _interactive(service: RobotService, settings: RobotSettings, kb, mic: 
             recognizer = load_recognizer(settings, kb)
             if recognizer is None:
                 print("没有语音识别模型：改用文字模式（`hall robot check` 说明模型放在哪里）。", flush=True)
+    if once and (not sys.stdin or not sys.stdin.isatty()):
+        return
     if not sys.stdin or not sys.stdin.isatty():
         # Under the supervisor: no console. Serve the hall (guide status, sessions) until stopped.
         await stop.wait()

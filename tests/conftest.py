@@ -114,6 +114,7 @@ def mosquitto_conf(port: int, directory: Path, extra: str = "") -> Path:
         "persistence false\n"
         "max_queued_messages 100000\n"
         "max_inflight_messages 0\n"
+        "set_tcp_nodelay true\n"
         "log_dest none\n" + extra,
         encoding="utf-8",
     )

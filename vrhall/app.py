@@ -64,6 +64,9 @@ class HallApp:
     _subs: list = field(default_factory=list)
     _subs_start: float = 0.0
     _stereo_cams: list = field(default_factory=list)
+    _buttons: list = field(default_factory=list)
+    _gaze: tuple[str | None, float] = (None, 0.0)
+    gaze_seconds: float = 2.5
 
     def __post_init__(self) -> None:
         self.dwell = DwellTracker(site_id=self.site_id, device_id=self.hall_id)
@@ -79,6 +82,7 @@ class HallApp:
             self.enable_stereo()
         if self.interactive:
             self._bind_keys()
+            self._build_controls()
         base.taskMgr.add(self._frame, "vrhall-frame")
 
     # -- content ------------------------------------------------------------------
@@ -186,8 +190,22 @@ class HallApp:
                                                if abs(p.x - self.pose.x) < 6 and abs(p.y - self.pose.y) < 6))
             for message in self.dwell.update(now, seen):
                 self.publish(message)
+            if self.stereo and self.guide is not None and not self.guide.active:
+                self._update_gaze(now)
         self._update_marker()
         return task.cont
+
+    def _update_gaze(self, now: float) -> None:
+        """In a headset there is no mouse: looking at an exhibit for a few
+        seconds selects it, like a click."""
+        origin, direction = self.view_ray()
+        hit = self.layout.pick(origin, direction, max_distance=8.0)
+        target = hit.exhibit_id if hit else None
+        if target != self._gaze[0]:
+            self._gaze = (target, now)
+        elif target is not None and now - self._gaze[1] >= self.gaze_seconds and self.guide.showing != target:
+            self._gaze = (None, now)
+            self.fly_to(target)
 
     def _drain_inbox(self) -> None:
         while True:
@@ -331,7 +349,20 @@ class HallApp:
         sub.setCardDecal(True)
         self._subtitle = self.base.aspect2d.attachNewNode(sub)
         self._subtitle.setScale(0.06)
-        self._subtitle.setPos(0, 0, -0.85)
+        self._subtitle.setPos(0, 0, -0.76)
+
+    def _build_controls(self) -> None:
+        """On-screen tour controls for touch tables and mice."""
+        from direct.gui.DirectGui import DirectButton
+
+        labels = (("导览", "tour"), ("暂停/继续", "toggle"), ("下一站", "skip"), ("停止", "stop"))
+        aspect = self.base.getAspectRatio() if hasattr(self.base, "getAspectRatio") else 16 / 9
+        for i, (label, verb) in enumerate(labels):
+            button = DirectButton(text=label, text_font=self.builder.font, scale=0.05, pad=(0.4, 0.25),
+                                  text_fg=(0.98, 0.86, 0.55, 1), frameColor=(0.45, 0.05, 0.04, 0.9),
+                                  relief=1, command=self.local, extraArgs=[verb],
+                                  pos=(aspect - 0.95 + i * 0.24, 0, -0.93), parent=self.base.aspect2d)
+            self._buttons.append(button)
 
     def open_card(self, exhibit_id: str) -> None:
         exhibit = self.exhibits.get(exhibit_id)

@@ -87,87 +87,9 @@ def vrhall(
         source.close()
 
 
-class _Source:
-    """Where manifests and media come from, and where messages go."""
+def _content_source(*, device_id, manifest, media, demo, data_dir):
+    from .sources import EndpointSource, FileSource, demo_source
 
-    def __init__(self, site_id: str, hall_id: str) -> None:
-        import queue
-
-        self.site_id = site_id
-        self.hall_id = hall_id
-        self.inbox: "queue.Queue[object]" = queue.Queue()
-        self.manifest = None
-
-    def resolve(self, ref):  # MediaRef -> Path | None
-        return None
-
-    def publish(self, message) -> None:
-        log.debug("offline: not published %s", message)
-
-    def attach(self, hall) -> None:
-        pass
-
-    def wait_manifest(self, timeout: float):
-        return self.manifest
-
-    def close(self) -> None:
-        pass
-
-
-class _FileSource(_Source):
-    def __init__(self, manifest, media_dir: Path | None, hall_id: str) -> None:
-        super().__init__(manifest.site_id, hall_id)
-        self.manifest = manifest
-        self.media_dir = media_dir
-
-    def resolve(self, ref):
-        if self.media_dir is None:
-            return None
-        path = self.media_dir / ref.sha256
-        return path if path.is_file() else None
-
-
-class _EndpointSource(_Source):
-    """The network: the Endpoint's asyncio loop runs in a background thread;
-    manifests and guide actions reach the Panda3D thread through the inbox."""
-
-    def __init__(self, settings, device_id: str) -> None:
-        import threading
-
-        from content.endpoint import Endpoint, EndpointThread
-
-        from .link import subscribe_guide
-
-        super().__init__(settings.site_id, device_id)
-        self._first = threading.Event()
-        self.endpoint = Endpoint(settings, kind="vrhall", device_id=device_id, on_manifest=self._on_manifest)
-
-        subscribe_guide(self.endpoint.client, device_id, self.inbox)
-        self.thread = EndpointThread(self.endpoint)
-        self.thread.start()
-
-    def _on_manifest(self, manifest) -> None:
-        if not self._first.is_set():
-            self.manifest = manifest
-            self._first.set()
-        else:
-            self.inbox.put(manifest)  # hot reload, in the Panda3D thread
-
-    def resolve(self, ref):
-        return self.endpoint.media_path(ref.sha256)
-
-    def publish(self, message) -> None:
-        self.endpoint.client.publish(message)
-
-    def wait_manifest(self, timeout: float):
-        self._first.wait(timeout)
-        return self.manifest
-
-    def close(self) -> None:
-        self.thread.stop()
-
-
-def _content_source(*, device_id, manifest, media, demo, data_dir) -> _Source:
     hall_id = device_id or "vrhall"
     if manifest is not None:
         from content.model import Manifest
@@ -177,9 +99,9 @@ def _content_source(*, device_id, manifest, media, demo, data_dir) -> _Source:
         except (OSError, ValueError) as exc:
             typer.echo(f"无法读取清单 {manifest}: {exc}", err=True)
             raise typer.Exit(2)
-        return _FileSource(loaded, media or manifest.parent, hall_id)
+        return FileSource(loaded, media or manifest.parent, hall_id)
     if demo:
-        return _demo_source(hall_id)
+        return demo_source(hall_id)
     from broker.settings import HallSettings
     from content.endpoint import EndpointError
 
@@ -188,29 +110,10 @@ def _content_source(*, device_id, manifest, media, demo, data_dir) -> _Source:
         typer.echo("没有设备编号：请用 --device-id 指定，或使用 --manifest / --demo", err=True)
         raise typer.Exit(2)
     try:
-        return _EndpointSource(settings, device_id or settings.device_id)
+        return EndpointSource(settings, device_id or settings.device_id)
     except EndpointError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2)
-
-
-def _demo_source(hall_id: str) -> _Source:
-    import tempfile
-
-    from content.demo import build_demo_manifest, load_demo
-    from content.store import MediaStore
-
-    store_dir = Path(tempfile.mkdtemp(prefix="vrhall-demo-"))
-    store = MediaStore(store_dir)
-    demo = load_demo(store)
-    manifest = build_demo_manifest(demo, group="hall", site_id="demo", version=1)
-
-    class _Demo(_FileSource):
-        def resolve(self, ref):
-            path = store.path(ref.sha256)
-            return path if path.is_file() else None
-
-    return _Demo(manifest, store_dir, hall_id)
 
 
 # -- benchmark ------------------------------------------------------------------------

@@ -61,7 +61,7 @@ class LayoutSpec:
     pedestal_height: float = 1.0
     pedestal_offset: float = 3.4
     view_distance: float = 3.0
-    pedestal_view_distance: float = 2.4
+    pedestal_view_distance: float = 3.2
     eye_height: float = 1.6
 
     @property
@@ -472,7 +472,7 @@ def build_layout(exhibits: Sequence[ExhibitLike], spec: LayoutSpec | None = None
                 norm = math.hypot(vx, vy)
                 vx, vy = vx / norm, vy / norm
                 dist = spec.pedestal_view_distance
-                view = Pose(px + vx * dist, py + vy * dist, heading_of(-vx, -vy), spec.eye_height)
+                view = Pose(px + vx * dist, py + vy * dist, heading_of(-vx, -vy), spec.eye_height, -6.0)
                 placements.append(Placement(exhibit.id, room.index, "pedestal", px, py, heading_of(vx, vy),
                                             Rect(px - s, py - s, px + s, py + s), 0.0, spec.pedestal_height + 1.2,
                                             view, order, exhibit.year))

@@ -287,13 +287,18 @@ class HallBuilder:
         return model
 
     def _fit_model(self, model, p: Placement) -> None:
+        """Scale into a 0.95 m cube, centred on the pedestal top and turned to
+        face the viewer. The turn happens on a pivot at the pedestal centre,
+        so a model whose origin is off-centre still stands in the middle."""
         lo, hi = model.getTightBounds()
         size = max(hi.x - lo.x, hi.y - lo.y, hi.z - lo.z, 1e-6)
         scale = 0.95 / size
+        pivot = model.getParent().attachNewNode(f"pivot-{p.exhibit_id}")
+        pivot.setPos(p.x, p.y, self.spec.pedestal_height)
+        pivot.setH(p.facing)
+        model.reparentTo(pivot)
         model.setScale(scale)
-        model.setPos(p.x - (lo.x + hi.x) / 2 * scale, p.y - (lo.y + hi.y) / 2 * scale,
-                     self.spec.pedestal_height - lo.z * scale)
-        model.setH(p.facing)
+        model.setPos(-(lo.x + hi.x) / 2 * scale, -(lo.y + hi.y) / 2 * scale, -lo.z * scale)
 
     def _light_models(self, models) -> None:
         from panda3d.core import AmbientLight, DirectionalLight

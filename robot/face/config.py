@@ -34,6 +34,9 @@ class FaceConfig(BaseSettings):
     # Faces narrower than this (pixels, original frame) give unreliable embeddings.
     min_face_px: int = Field(default=60, ge=20)
     haar_min_neighbors: int = Field(default=6, ge=1)
+    # Pyramid step of the cascade: 1.2 halves the work of 1.1 and, on the sample
+    # photos, dropped a false detection without losing a face (see README).
+    haar_scale_factor: float = Field(default=1.2, gt=1.0, le=1.5)
     yunet_score: float = Field(default=0.8, gt=0, lt=1)
 
     # -- frame quality --------------------------------------------------------

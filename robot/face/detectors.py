@@ -61,7 +61,7 @@ class HaarDetector:
         # Equalising makes the cascade tolerant of the hall's uneven lighting.
         grey = cv2.equalizeHist(grey)
         min_side = max(20, int(self._config.min_face_px * scale))
-        found = self._cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=self._config.haar_min_neighbors,
+        found = self._cascade.detectMultiScale(grey, scaleFactor=self._config.haar_scale_factor, minNeighbors=self._config.haar_min_neighbors,
                                                minSize=(min_side, min_side))
         return _largest_first([_clip_box(x / scale, y / scale, w / scale, h / scale, bgr.shape, 1.0)
                                for (x, y, w, h) in (found if len(found) else [])])

@@ -29,8 +29,10 @@ class ContentServer:
     store: MediaStore
     base_url: str = ""
     # sha -> "truncate" (close the connection halfway through the body),
-    # "flip" (serve the file with one byte changed) or "missing" (404)
+    # "flip" (serve the file with one byte changed), "missing" (404) or "hold"
+    # (send half, then wait for ``release`` before sending the rest)
     faults: dict[str, str] = field(default_factory=dict)
+    release: threading.Event = field(default_factory=threading.Event)
     requests: Counter = field(default_factory=Counter)
 
     def publish(self, manifest: Manifest, signer: ManifestSigner) -> DesiredState:
@@ -75,6 +77,11 @@ def _handler(server: ContentServer) -> type[BaseHTTPRequestHandler]:
                 self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True
                 return
+            if fault == "hold":
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                server.release.wait(timeout=30)
+                body = body[len(body) // 2:]
             self.wfile.write(body)
 
     return Handler
@@ -91,6 +98,7 @@ def content_server(tmp_path: Path):
     try:
         yield served
     finally:
+        served.release.set()
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)

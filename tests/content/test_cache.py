@@ -325,3 +325,80 @@ def test_store_is_content_addressed_and_refuses_path_tricks(tmp_path) -> None:
     with pytest.raises(MediaError):
         store.read(sha)
     assert list((tmp_path / "s" / ".tmp").iterdir()) == []
+
+
+# -- restarts and concurrency -------------------------------------------------------
+
+def test_damaged_current_falls_back_to_previous(tmp_path, content_server, signer) -> None:
+    store = content_server.store
+    v1 = content_server.publish(manifest(1, [ref(store, blob(1, 1000))]), signer)
+    v2_media = ref(store, blob(2, 1000))
+    v2 = content_server.publish(manifest(2, [v2_media]), signer)
+    cache = MediaCache(tmp_path / "c")
+    run(apply_and_close(cache, v1, v2, key=signer.public_key))
+    cache.media_path(v2_media.sha256).write_bytes(b"\0" * 1000)  # same size, wrong bytes
+
+    reborn = MediaCache(tmp_path / "c")
+    loaded = reborn.load_current(signer.public_key)
+    assert loaded is not None and loaded.version == 1 and reborn.current_version == 1
+    # The next apply of v2 repairs it: only the damaged file is fetched again.
+    before = content_server.media_requests()
+    assert run(apply_and_close(reborn, v2, key=signer.public_key))[0].version == 2
+    assert content_server.media_requests() - before == 1
+    assert MediaCache(tmp_path / "c").load_current(signer.public_key).version == 2
+
+
+async def _until(condition, what: str) -> None:
+    for _ in range(3000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_gc_during_an_apply_keeps_what_the_apply_fetched(tmp_path, content_server, signer) -> None:
+    cache, v1 = _applied_v1(tmp_path, content_server, signer)
+    store = content_server.store
+    quick = ref(store, blob(21, 5000))
+    held = ref(store, blob(22, 400_000))
+    v2 = content_server.publish(manifest(2, [quick, held]), signer)
+    content_server.faults[held.sha256] = "hold"
+
+    async def scenario():
+        try:
+            task = asyncio.create_task(cache.apply(v2, signer.public_key))
+            await _until(lambda: cache.media_path(quick.sha256) is not None, "the quick file")
+            await _until(lambda: any((tmp_path / "c" / "tmp").iterdir()), "the held download")
+            cache.gc()  # e.g. an operator's command arriving mid-apply
+            assert cache.media_path(quick.sha256) is not None
+            assert any((tmp_path / "c" / "tmp").iterdir())
+            # A second apply waits for the first instead of racing it.
+            second = asyncio.create_task(cache.apply(v1, signer.public_key))
+            await asyncio.sleep(0.05)
+            assert not second.done() and cache.current_version == 1
+            content_server.release.set()
+            applied = await task
+            assert applied.version == 2
+            return await second
+        finally:
+            await cache.aclose()
+
+    assert run(scenario()).version == 1
+    assert cache.current_version == 1 and cache.previous_sha256 == v2.manifest_sha256
+    assert cache.media_path(held.sha256) is not None  # kept: v2 is the previous manifest
+
+
+def test_oversized_and_over_limit_media_are_refused(tmp_path, content_server, signer) -> None:
+    cache, v1 = _applied_v1(tmp_path, content_server, signer)
+    store = content_server.store
+    data = blob(31, 10_000)
+    sha = store.put_bytes(data)
+    lying = MediaRef(sha256=sha, mime="image/png", size=5_000)  # server sends more than announced
+    v2 = content_server.publish(manifest(2, [lying]), signer)
+    with pytest.raises(MediaError, match="more than the announced"):
+        run(apply_and_close(cache, v2, key=signer.public_key))
+    small_cache = MediaCache(tmp_path / "c", max_media_bytes=1000)
+    v3 = content_server.publish(manifest(3, [ref(store, data)]), signer)
+    with pytest.raises(MediaError, match="over the limit"):
+        run(apply_and_close(small_cache, v3, key=signer.public_key))
+    _assert_still_v1(tmp_path, cache, v1, signer)

@@ -236,7 +236,7 @@ def test_timeline_matches_stepping_and_is_contiguous(rules, day, minute) -> None
         at += HALF_HOUR
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rules=rules_strategy(max_rules=4))
 def test_conflicts_are_exactly_the_pairs_that_meet(rules) -> None:
     # All dates lie within BASE_DAY .. +30 days, or are open: stepping through
@@ -251,3 +251,48 @@ def test_conflicts_are_exactly_the_pairs_that_meet(rules) -> None:
         met.update((a.id, b.id) for i, a in enumerate(active) for b in active[i + 1:] if a.priority == b.priority)
         at += HALF_HOUR
     assert found == met
+
+
+@st.composite
+def daily_rules(draw: st.DrawFn) -> list[ScheduleRule]:
+    return [ScheduleRule(id=f"r{n}", playlist_id=draw(st.sampled_from(PLAYLISTS)), priority=draw(st.integers(0, 2)),
+                         weekdays=draw(st.one_of(st.none(), st.lists(st.integers(0, 6), max_size=7, unique=True))),
+                         time_from=draw(_times()), time_to=draw(_times()))
+            for n in range(draw(st.integers(1, 4)))]
+
+
+@settings(max_examples=40, deadline=None)
+@given(rules=daily_rules(), switch=st.sampled_from([dt.date(2026, 3, 29), dt.date(2026, 10, 25)]),
+       hours_before=st.integers(0, 30))
+def test_timeline_is_right_across_daylight_saving_changes(rules, switch, hours_before) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    manifest = _manifest(rules, tz="Europe/Berlin")
+    start = (dt.datetime.combine(switch, dt.time(0), tzinfo=berlin) - dt.timedelta(hours=hours_before))
+    segments = timeline(manifest, start, days=2)
+    at, index, step = start.astimezone(dt.timezone.utc), 0, dt.timedelta(minutes=15)
+    while at < segments[-1].end:
+        while not segments[index].start <= at < segments[index].end:
+            index += 1
+        assert (segments[index].playlist_id, segments[index].rule_id) == _reference(rules, at.astimezone(berlin), "loop")
+        at += step
+    for before, after in zip(segments, segments[1:]):
+        assert before.end == after.start and (before.playlist_id, before.rule_id) != (after.playlist_id, after.rule_id)
+
+
+def test_window_starting_inside_the_spring_forward_gap() -> None:
+    # Berlin, 2026-03-29: 02:00 CET jumps to 03:00 CEST, so 02:30 never happens;
+    # a window from 02:30 starts when the clocks show 03:00.
+    berlin = ZoneInfo("Europe/Berlin")
+    manifest = _manifest([ScheduleRule(id="early", playlist_id="morning", time_from=dt.time(2, 30),
+                                       time_to=dt.time(6))], tz="Europe/Berlin")
+    segments = timeline(manifest, dt.datetime(2026, 3, 28, 12, tzinfo=berlin), days=1)
+    starts = [(s.start.astimezone(berlin).strftime("%H:%M %Z"), s.playlist_id) for s in segments]
+    assert starts == [("12:00 CET", "loop"), ("03:00 CEST", "morning"), ("06:00 CEST", "loop")]
+    # Autumn, 2026-10-25: 03:00 CEST goes back to 02:00 CET; a window ending at 02:30
+    # is left at the first 02:30 and entered again when the clocks go back.
+    manifest = _manifest([ScheduleRule(id="night", playlist_id="evening", time_from=dt.time(1),
+                                       time_to=dt.time(2, 30))], tz="Europe/Berlin")
+    segments = timeline(manifest, dt.datetime(2026, 10, 24, 12, tzinfo=berlin), days=1)
+    starts = [(s.start.astimezone(berlin).strftime("%H:%M %Z"), s.playlist_id) for s in segments]
+    assert starts == [("12:00 CEST", "loop"), ("01:00 CEST", "evening"), ("02:30 CEST", "loop"),
+                      ("02:00 CET", "evening"), ("02:30 CET", "loop")]

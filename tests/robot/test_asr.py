@@ -103,3 +103,17 @@ def test_missing_model_says_where_to_put_it(tmp_path):
 def test_kb_grammar_has_questions_names_and_commands(kb):
     grammar = grammar_from_kb(kb)
     assert "带我去遵义会议" in grammar and "停" in grammar and "遵义会议有什么意义" in grammar
+
+
+def test_without_a_grammar_the_model_decodes_free_form(korean):
+    free = VoskRecognizer(korean.model, korean.model_dir, None)
+    transcript = free.transcribe(speak_korean("안녕하세요 역사 전시관"))
+    assert transcript.mode == "free" and transcript.raw  # robotic speech: some words, not necessarily right
+
+
+def test_streaming_decode_gives_the_same_text_as_whole_utterance(korean):
+    samples = speak_korean("로봇 시작")
+    stream = korean.stream()
+    for start in range(0, len(samples), 3200):
+        stream.feed(samples[start:start + 3200])
+    assert stream.finish().text == korean.transcribe(samples).text == "로봇 시작"

@@ -109,9 +109,73 @@ def hall_app(panda_base, resolver):
         app._minimap.removeNode()
     if app.stereo:
         app.disable_stereo()
+    for button in app._buttons:
+        button.destroy()
 
 
 @pytest.fixture(scope="session")
 def add_media(media_dir):
     """Store bytes as a cached media file; returns its MediaRef."""
     return lambda data, mime: write_media(media_dir, data, mime)
+
+
+@pytest.fixture
+def content_http(tmp_path):
+    """The admin's side of content delivery, minimal: a MediaStore served over
+    HTTP at /manifests/<sha>.json and /media/<sha>, and a signer."""
+    import re
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from broker.messages import DesiredState
+    from content.signing import ManifestSigner, encode_manifest
+    from content.store import MediaStore
+
+    store = MediaStore(tmp_path / "admin-store")
+    pattern = re.compile(r"^/(?:manifests/([0-9a-f]{64})\.json|media/([0-9a-f]{64}))$")
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            match = pattern.match(self.path)
+            sha = match and (match[1] or match[2])
+            if not sha or not store.has(sha):
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = store.read(sha)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    signer = ManifestSigner.generate()
+
+    class Admin:
+        public_key = signer.public_key_b64
+
+        def put_media(self, path: Path) -> None:
+            store.put_bytes(path.read_bytes())
+
+        def desired(self, manifest: Manifest) -> DesiredState:
+            for ref in manifest.media_refs().values():
+                pass  # media were stored by put_media
+            data = encode_manifest(manifest)
+            sha = store.put_bytes(data)
+            return DesiredState(site_id=manifest.site_id, group=manifest.group, version=manifest.version,
+                                manifest_sha256=sha, manifest_url=f"{base_url}/manifests/{sha}.json",
+                                signature=signer.sign(data), published_at=time.time())
+
+    try:
+        yield Admin()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

