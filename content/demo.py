@@ -104,10 +104,13 @@ def _media(store: MediaStore | None, picture: Picture, name: str) -> MediaRef:
                     width=picture.width, height=picture.height)
 
 
-def _art(store: MediaStore | None, name: str, title: str, subtitle: str, art: dict[str, str] | None) -> MediaRef:
+def _art(store: MediaStore | None, name: str, title: str, subtitle: str, art: dict[str, Any] | None) -> MediaRef:
     art = art or {}
+    lines = tuple(art["lines"]) if art.get("lines") else None
+    if lines and "".join(lines) != title:
+        raise ValueError(f"demo art lines {lines} do not spell the title {title!r}")
     picture = poster(title, art.get("subtitle", subtitle), motif=art.get("motif", "rays"),
-                     palette=art.get("palette", "red"))
+                     palette=art.get("palette", "red"), lines=lines)
     return _media(store, picture, name)
 
 

@@ -191,8 +191,8 @@ def _fields(draw, w, h, accent, dark, rng):
 
 
 def _hundred(draw, w, h, accent, dark, rng):
-    font = _font(260)
-    draw.text((int(w * 0.56), int(h * 0.10)), "100", font=font, fill=accent)
+    font = _font(int(h * 0.42))
+    draw.text((w - 24 - draw.textlength("100", font=font), int(h * 0.12)), "100", font=font, fill=accent)
     for k in range(7):
         _star(draw, w * (0.52 + 0.065 * k), h * 0.86, 18, accent)
 
@@ -221,15 +221,59 @@ def _fit_font(draw: ImageDraw.ImageDraw, text: str, max_width: int, start: int, 
     return _font(size)
 
 
+_NO_LINE_START = set("，。、；：！？）》”’」』·…")
+_NO_LINE_END = set("（《“‘「『")
+
+
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
+    """Greedy wrap by character (Chinese has no spaces), the fallback for long titles."""
     lines, line = [], ""
     for char in text:
-        if draw.textlength(line + char, font=font) > max_width and line:
+        if draw.textlength(line + char, font=font) > max_width and line and char not in _NO_LINE_START:
             lines.append(line)
             line = char
         else:
             line += char
     return [*lines, line] if line else lines
+
+
+def _two_lines(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont,
+               max_width: int) -> list[str] | None:
+    """The title in one line, or split into two lines of nearly equal width
+    (never a closing mark at a line start or an opening mark at a line end);
+    None when it does not fit."""
+    if draw.textlength(text, font=font) <= max_width:
+        return [text]
+    best: tuple[float, int] | None = None
+    for cut in range(1, len(text)):
+        if text[cut] in _NO_LINE_START or text[cut - 1] in _NO_LINE_END:
+            continue
+        widest = max(draw.textlength(text[:cut], font=font), draw.textlength(text[cut:], font=font))
+        if widest <= max_width and (best is None or widest < best[0]):
+            best = (widest, cut)
+    return None if best is None else [text[:best[1]], text[best[1]:]]
+
+
+def _layout_title(draw: ImageDraw.ImageDraw, title: str, lines: tuple[str, ...] | None,
+                  width: int) -> tuple[list[str], ImageFont.FreeTypeFont]:
+    """Lines and font of a title: given breaks at the largest size that fits;
+    else one big line if it fits, else two balanced lines, else a greedy wrap."""
+    if lines:
+        for font_size in range(84, 27, -4):
+            font = _font(font_size)
+            if all(draw.textlength(line, font=font) <= width for line in lines):
+                return list(lines), font
+        return list(lines), font
+    for font_size in range(84, 67, -4):
+        font = _font(font_size)
+        if draw.textlength(title, font=font) <= width:
+            return [title], font
+    for font_size in range(84, 35, -4):
+        font = _font(font_size)
+        found = _two_lines(draw, title, font, width)
+        if found is not None:
+            return found, font
+    return _wrap(draw, title, font, width)[:3], font
 
 
 def _encode(image: Image.Image, fmt: str) -> Picture:
@@ -245,8 +289,10 @@ def _encode(image: Image.Image, fmt: str) -> Picture:
 
 @lru_cache(maxsize=128)
 def poster(title: str, subtitle: str = "", *, motif: str = "rays", palette: str = "red",
-           size: tuple[int, int] = SIZE, seed: int = 0, fmt: str = "JPEG") -> Picture:
-    """A title card: gradient, a motif on the right, the title on the left."""
+           size: tuple[int, int] = SIZE, seed: int = 0, fmt: str = "JPEG",
+           lines: tuple[str, ...] | None = None) -> Picture:
+    """A title card: gradient, a motif on the right, the title on the left.
+    ``lines`` optionally gives the title's line breaks (at word boundaries)."""
     if motif not in _DRAW:
         raise ValueError(f"unknown motif {motif!r}; known: {', '.join(MOTIFS)}")
     top, bottom, accent, ink = PALETTES.get(palette, PALETTES["red"])
@@ -263,13 +309,7 @@ def poster(title: str, subtitle: str = "", *, motif: str = "rays", palette: str 
     shade = shade.filter(ImageFilter.GaussianBlur(7)).resize(size, Image.Resampling.BILINEAR)
     image.paste((0, 0, 0), (0, 0), shade)
     draw = ImageDraw.Draw(image)
-    # Largest size at which the title fits in two lines.
-    for font_size in range(88, 35, -4):
-        font = _font(font_size)
-        lines = _wrap(draw, title, font, int(w * 0.54))
-        if len(lines) <= 2:
-            break
-    lines = lines[:3]
+    lines, font = _layout_title(draw, title, lines, int(w * 0.50))
     line_h = font.size + 14
     y = int(h * 0.5) - (len(lines) * line_h) // 2 - (24 if subtitle else 0)
     for line in lines:

@@ -70,10 +70,13 @@ def run_bench(*, photos: Path | None, members: int, as_json: bool, repeat: int, 
     load_s = time.perf_counter() - t0
 
     # -- 1. detection + embedding per face ---------------------------------------------
-    detect_ms, embed_ms, total_ms = [], [], []
+    # Wall time suffers when other processes share the core; CPU time of this
+    # thread (everything runs in it with one thread) is the cost of the work itself.
+    detect_ms, embed_ms, total_ms, cpu_ms = [], [], [], []
     for name, image in images.items():
         frame = letterbox(image, 1280, 720)
         for _ in range(repeat):
+            c = time.thread_time()
             t = time.perf_counter()
             boxes = pipeline.detector.detect(frame)
             t_det = time.perf_counter()
@@ -81,6 +84,7 @@ def run_bench(*, photos: Path | None, members: int, as_json: bool, repeat: int, 
                 continue
             pipeline.embedder.embed(frame, boxes[0])
             t_emb = time.perf_counter()
+            cpu_ms.append((time.thread_time() - c) * 1000)
             detect_ms.append((t_det - t) * 1000)
             embed_ms.append((t_emb - t_det) * 1000)
             total_ms.append((t_emb - t) * 1000)
@@ -102,10 +106,12 @@ def run_bench(*, photos: Path | None, members: int, as_json: bool, repeat: int, 
     gallery.search(vec["obama2"])  # builds the matrix once
     search_ms = []
     queries = [vec[n] for n in vec] * 200
+    c = time.thread_time()
     for q in queries:
         t = time.perf_counter()
         gallery.search(q)
         search_ms.append((time.perf_counter() - t) * 1000)
+    search_cpu_ms = (time.thread_time() - c) * 1000 / len(queries)
 
     # -- 3. false accepts / rejects ----------------------------------------------------------
     unknown_trials = accepts = accepts_real = 0
@@ -144,10 +150,14 @@ def run_bench(*, photos: Path | None, members: int, as_json: bool, repeat: int, 
         "embed_ms_p50": round(statistics.median(embed_ms), 1),
         "face_ms_p50": round(statistics.median(total_ms), 1),
         "face_ms_p95": round(_pct(total_ms, 95), 1),
+        "face_cpu_ms_p50": round(statistics.median(cpu_ms), 1),
+        "face_cpu_ms_p95": round(_pct(cpu_ms, 95), 1),
         "target_face_ms": 150,
         "members": members,
         "search_ms_mean": round(statistics.fmean(search_ms), 4),
+        "search_ms_p50": round(statistics.median(search_ms), 4),
         "search_ms_p99": round(_pct(search_ms, 99), 4),
+        "search_cpu_ms_mean": round(search_cpu_ms, 4),
         "target_search_ms": 1,
         "unknown_trials": unknown_trials,
         "false_accepts": int(accepts),
@@ -234,7 +244,8 @@ def _print(figures: dict, as_json: bool) -> None:
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("target", justify="right")
-    targets = {"face_ms_p50": "< 150 ms", "face_ms_p95": "< 150 ms", "search_ms_p99": "< 1 ms",
+    targets = {"face_ms_p50": "< 150 ms", "face_ms_p95": "< 150 ms", "face_cpu_ms_p50": "< 150 ms",
+               "face_cpu_ms_p95": "< 150 ms", "search_ms_p99": "< 1 ms", "search_cpu_ms_mean": "< 1 ms",
                "false_accepts": "0", "queue_unknown_checked_in": "0", "wrong_person": "0"}
     for key, value in figures.items():
         table.add_row(key, str(value), targets.get(key, ""))

@@ -172,3 +172,8 @@ def live_admin(tmp_path, template_dir, mqtt_broker):
         yield admin
     finally:
         admin.stop()
+
+
+@pytest.fixture(name="make_settings")
+def _make_settings_fixture():
+    return admin_settings

@@ -53,14 +53,12 @@ def test_production_refuses_default_secret(tmp_path):
     assert ok.db_url.startswith("sqlite:///") and ok.db_url.endswith("admin.db")
 
 
-def test_demo_seed_publishes_each_group_once(tmp_path):
+def test_demo_seed_publishes_each_group_once(tmp_path, make_settings):
     from admin.app import build_context
     from admin.seed import DEMO_USERS, seed_demo
     from content.signing import decode_manifest
 
-    from .conftest import admin_settings
-
-    settings = admin_settings(tmp_path)
+    settings = make_settings(tmp_path)
     ctx = build_context(settings)
     first = seed_demo(ctx)
     assert set(first["users"]) == {name for name, _, _ in DEMO_USERS}

@@ -166,8 +166,6 @@ def content_http(tmp_path):
             store.put_bytes(path.read_bytes())
 
         def desired(self, manifest: Manifest) -> DesiredState:
-            for ref in manifest.media_refs().values():
-                pass  # media were stored by put_media
             data = encode_manifest(manifest)
             sha = store.put_bytes(data)
             return DesiredState(site_id=manifest.site_id, group=manifest.group, version=manifest.version,
