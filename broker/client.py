@@ -60,6 +60,10 @@ class HallClient:
         self._dispatcher: asyncio.Task[None] | None = None
         self._connected = threading.Event()
         self._stopping = False
+        # SUBSCRIBE message ids not yet acknowledged: "ready" means connected
+        # and every subscription in force, so nothing published after it is missed.
+        self._unacked_subs: set[int] = set()
+        self._subs_lock = threading.RLock()
         self._connected_async: asyncio.Event | None = None
         self.connection_listeners: list[Callable[[bool], Any]] = []
         self.stats = {"received": 0, "dropped": 0, "handler_errors": 0, "connects": 0}
@@ -80,6 +84,7 @@ class HallClient:
         paho.on_disconnect = self._on_disconnect
         paho.on_message = self._on_message
         paho.on_socket_open = self._on_socket_open
+        paho.on_subscribe = self._on_subscribe
         self._paho = paho
 
     # -- lifecycle --------------------------------------------------------------
@@ -112,6 +117,7 @@ class HallClient:
         return self._connected.is_set()
 
     async def wait_connected(self, timeout: float = 10.0) -> bool:
+        """Wait until connected with every subscription acknowledged by the broker."""
         assert self._connected_async is not None, "start() first"
         try:
             await asyncio.wait_for(self._connected_async.wait(), timeout)
@@ -124,8 +130,14 @@ class HallClient:
         topic_filter = cls.subscription(**topic_args)
         self._subs.append(_Subscription(cls, topic_filter, handler))
         if self.connected:
-            self._paho.subscribe(topic_filter, qos=cls.QOS)
+            self._subscribe(self._paho, topic_filter, cls.QOS)
         return topic_filter
+
+    def _subscribe(self, client: mqtt.Client, topic_filter: str, qos: int) -> None:
+        with self._subs_lock:
+            result, mid = client.subscribe(topic_filter, qos=qos)
+            if result == mqtt.MQTT_ERR_SUCCESS and mid is not None:
+                self._unacked_subs.add(mid)
 
     def publish(self, message: Message, *, retain: bool | None = None, qos: int | None = None) -> mqtt.MQTTMessageInfo:
         """Thread-safe. While disconnected, QoS>0 messages wait in paho's queue."""
@@ -153,13 +165,28 @@ class HallClient:
             log.error("MQTT %s: broker refused connection: %s", self.client_id, reason)
             return
         self.stats["connects"] += 1
-        for sub in self._subs:
-            client.subscribe(sub.topic_filter, qos=sub.cls.QOS)
+        with self._subs_lock:
+            self._unacked_subs.clear()
+            for sub in self._subs:
+                self._subscribe(client, sub.topic_filter, sub.cls.QOS)
+            pending = bool(self._unacked_subs)
         if self._availability:
             self.publish(self._availability_message("online"))
         self._connected.set()
-        self._to_loop(self._set_connected, True)
+        if not pending:
+            self._to_loop(self._set_connected, True)
         log.info("MQTT %s connected to %s:%s", self.client_id, self.settings.mqtt_host, self.settings.mqtt_port)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
+        for reason in reasons or []:
+            if getattr(reason, "is_failure", False):
+                log.error("MQTT %s: subscription refused by the broker (%s); check this device's ACL",
+                          self.client_id, reason)
+        with self._subs_lock:
+            self._unacked_subs.discard(mid)
+            ready = not self._unacked_subs
+        if ready and self._connected.is_set():
+            self._to_loop(self._set_connected, True)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         was = self._connected.is_set()

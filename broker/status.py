@@ -76,11 +76,12 @@ async def collect(settings: HallSettings, *, seconds: float = 1.5, until_in_sync
     client.subscribe(ReportedState, on_reported)
     client.subscribe(DesiredState, on_desired)
     await client.start()
+    deadline = time.monotonic() + until_in_sync
     try:
-        if not await client.wait_connected(5.0):
+        # With --wait the broker may still be starting (hall up): wait for it too.
+        if not await client.wait_connected(max(5.0, until_in_sync)):
             raise ConnectionError(f"无法连接消息服务器 {settings.mqtt_host}:{settings.mqtt_port}")
         await asyncio.sleep(seconds)
-        deadline = time.monotonic() + until_in_sync
         while time.monotonic() < deadline:
             if view.all_in_sync() and len(view.endpoints()) >= expect:
                 break

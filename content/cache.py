@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ssl
 import hashlib
 import json
 import logging
 import os
+import ssl
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,9 @@ from .store import SHA256_RE, check_sha256, disk_errors, fsync_dir, write_all
 log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
+# What a failed fetch raises, whichever client does it (httpx, or a plain
+# asyncio client whose errors are OSErrors): translated in one place below.
+_NETWORK_ERRORS = (httpx.HTTPError, OSError, asyncio.TimeoutError)
 POINTER = "current.json"
 # A temporary file older than this belongs to no running download.
 STALE_TMP_S = 3600.0
@@ -86,9 +91,14 @@ def _hash_file(path: Path) -> str:
 
 
 class MediaCache:
-    def __init__(self, root: Path | str, *, http: httpx.AsyncClient | None = None, timeout: float = 30.0,
+    def __init__(self, root: Path | str, *, http: httpx.AsyncClient | Any | None = None, timeout: float = 30.0,
                  parallel: int = 4, durable: bool = True, max_media_bytes: int = 2 * 1024**3) -> None:
-        """``durable=False`` skips fsync: only for simulated fleets in benchmarks,
+        """``http`` is an ``httpx.AsyncClient`` or any client whose ``get(url)``
+        is an async context manager giving a response with ``status`` and
+        ``iter_bytes(size)`` (e.g. ``content.http_get.HttpGetClient``); None
+        makes an httpx client, closed by ``aclose``.
+
+        ``durable=False`` skips fsync: only for simulated fleets in benchmarks,
         where a thousand caches share one disk and power loss is not the point."""
         self.root = Path(root)
         self._manifests = self.root / "manifests"
@@ -317,7 +327,7 @@ class MediaCache:
             raise ManifestError(f"manifest hash mismatch: got {actual[:12]}, expected {desired.manifest_sha256[:12]}")
         return data
 
-    def _client(self) -> httpx.AsyncClient:
+    def _client(self) -> Any:
         if self._http is None:
             # One TLS context per process: building one loads the CA bundle (~20 ms).
             self._http = httpx.AsyncClient(timeout=self._timeout, trust_env=False, verify=_shared_tls_context())
@@ -328,18 +338,29 @@ class MediaCache:
             await self._http.aclose()
             self._http = None
 
+    @asynccontextmanager
+    async def _get(self, url: str) -> AsyncIterator[tuple[int, AsyncIterator[bytes]]]:
+        """One GET through whichever client the cache has: (status, body chunks)."""
+        client = self._client()
+        if isinstance(client, httpx.AsyncClient):
+            async with client.stream("GET", url, timeout=self._timeout) as response:
+                yield response.status_code, response.aiter_bytes(CHUNK)
+        else:
+            async with client.get(url) as response:
+                yield response.status, response.iter_bytes(CHUNK)
+
     async def _fetch_manifest(self, url: str) -> bytes:
         chunks, total = [], 0
         try:
-            async with self._client().stream("GET", url, timeout=self._timeout) as response:
-                if response.status_code != 200:
-                    raise ManifestError(f"manifest download failed: HTTP {response.status_code} from {url}")
-                async for chunk in response.aiter_bytes(CHUNK):
+            async with self._get(url) as (status, body):
+                if status != 200:
+                    raise ManifestError(f"manifest download failed: HTTP {status} from {url}")
+                async for chunk in body:
                     total += len(chunk)
                     if total > MAX_MANIFEST_BYTES:
                         raise ManifestError(f"manifest larger than {MAX_MANIFEST_BYTES} bytes at {url}")
                     chunks.append(chunk)
-        except httpx.HTTPError as exc:
+        except _NETWORK_ERRORS as exc:
             raise ManifestError(f"manifest download failed from {url}: {exc!r}") from exc
         return b"".join(chunks)
 
@@ -376,10 +397,10 @@ class MediaCache:
         digest, total = hashlib.sha256(), 0
         try:
             try:
-                async with self._client().stream("GET", url, timeout=self._timeout) as response:
-                    if response.status_code != 200:
-                        raise MediaError(f"media {ref.sha256[:12]}: HTTP {response.status_code} from {url}")
-                    async for chunk in response.aiter_bytes(CHUNK):
+                async with self._get(url) as (status, body):
+                    if status != 200:
+                        raise MediaError(f"media {ref.sha256[:12]}: HTTP {status} from {url}")
+                    async for chunk in body:
                         total += len(chunk)
                         if total > ref.size:
                             raise MediaError(f"media {ref.sha256[:12]}: more than the announced {ref.size} bytes")
@@ -395,7 +416,8 @@ class MediaCache:
                 raise MediaError(f"media {ref.sha256[:12]} refused: got {total} bytes hashing to "
                                  f"{digest.hexdigest()[:12]}")
             self._install(tmp, self._media_file(ref.sha256))
-        except httpx.HTTPError as exc:
+        except _NETWORK_ERRORS as exc:
+            # (Disk errors never arrive here as OSError: disk_errors translated them.)
             tmp.unlink(missing_ok=True)
             raise MediaError(f"media {ref.sha256[:12]} download failed from {url}: {exc!r}") from exc
         except BaseException:

@@ -37,6 +37,7 @@ from broker.messages import (
 from broker.settings import HallSettings
 from content.cache import MediaCache
 from content.errors import ContentError
+from content.http_get import HttpGetClient
 from content.model import Manifest
 from content.signing import load_public_key
 
@@ -87,13 +88,15 @@ class Endpoint:
 
         self.dir = settings.device_dir(self.device_id)
         # durable_cache=False skips fsync: only for simulated fleets sharing one disk.
-        self.cache = MediaCache(self.dir / "cache", durable=durable_cache)
+        self._http = HttpGetClient(timeout=30.0)
+        self.cache = MediaCache(self.dir / "cache", durable=durable_cache, http=self._http)
         self.client = HallClient(settings, client_id=self.device_id, kind=kind, groups=self.groups)
         self.manifest: Manifest | None = None
         self.alert: EmergencyAlert | None = None
         self.commands: dict[str, CommandHandler] = {"ping": lambda cmd: {"pong": time.time()},
                                                     "reload": self._reload}
         self._latest_desired: DesiredState | None = None
+        self._shown_sha: str | None = None
         self._retry_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stop: asyncio.Event | None = None  # created in start(), inside the loop
@@ -145,16 +148,16 @@ class Endpoint:
         for task in self._tasks + ([self._retry_task] if self._retry_task else []):
             task.cancel()
         await self.client.stop()
+        await self._http.aclose()
 
     def media_path(self, sha256: str) -> Path | None:
         return self.cache.media_path(sha256)
 
     # -- desired state -----------------------------------------------------------------
     async def _on_desired(self, desired: DesiredState) -> None:
+        # Apply even when the hash is the current one: the cache then only
+        # re-fetches a media file found damaged and deleted since (cheap otherwise).
         self._latest_desired = desired
-        if self.cache.current_sha256 == desired.manifest_sha256:
-            self._report("applied")
-            return
         await self._apply(desired)
 
     async def _apply(self, desired: DesiredState, attempt: int = 0) -> None:
@@ -168,12 +171,9 @@ class Endpoint:
                                             error=str(exc), context=f"apply v{desired.version}"))
             self._schedule_retry(desired, attempt)
             return
-        await self._set_manifest(manifest)
+        if self.cache.current_sha256 != self._shown_sha:  # the UI hears of each manifest once
+            await self._set_manifest(manifest)
         self._report("applied")
-        try:
-            self.cache.gc()
-        except OSError as exc:
-            log.warning("cache gc failed: %s", exc)
 
     def _schedule_retry(self, desired: DesiredState, attempt: int) -> None:
         # Transient faults (admin restarting, disk freed later) heal by themselves.
@@ -190,6 +190,7 @@ class Endpoint:
 
     async def _set_manifest(self, manifest: Manifest) -> None:
         self.manifest = manifest
+        self._shown_sha = self.cache.current_sha256
         if self.on_manifest is not None:
             try:
                 result = self.on_manifest(manifest)

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 log = logging.getLogger(__name__)
 
@@ -256,8 +256,6 @@ class Manifest(Model):
     stats: dict[str, Any] = Field(default_factory=dict)
     settings: dict[str, Any] = Field(default_factory=dict)
 
-    _skipped: list[str] = PrivateAttr(default_factory=list)
-
     @field_validator("items", mode="before")
     @classmethod
     def _drop_unreadable_items(cls, value: Any) -> Any:
@@ -293,10 +291,13 @@ class Manifest(Model):
                 refs[ref.sha256] = ref
 
         for item in self.items:
+            fields = type(item).model_fields  # a dict lookup; getattr with a default is slow on models
             for name in ("image", "audio", "model"):
-                add(getattr(item, name, None))
-            for ref in getattr(item, "images", []) or []:
-                add(ref)
+                if name in fields:
+                    add(getattr(item, name))
+            if "images" in fields:
+                for ref in item.images:
+                    add(ref)
         if self.map is not None:
             add(self.map.image)
         return refs

@@ -96,6 +96,7 @@ class KioskApp:
         self.running = True
         self.restart_requested = False
         self._last_second = -1
+        self._last_minute = ""
         self._pending_tap: float | None = None
         self.tap_latencies_ms: list[float] = []
         self.telemetry: dict = {}
@@ -300,8 +301,12 @@ class KioskApp:
         second = int(time.time())
         if second != self._last_second:
             self._last_second = second
-            self.dirty = True
             self._refresh_telemetry()
+            minute = self.state.now().strftime("%Y%m%d%H%M")
+            if minute != self._last_minute:
+                # The clock shows minutes: an idle screen is redrawn once a minute.
+                self._last_minute = minute
+                self.dirty = True
 
     def animating(self) -> bool:
         return self.current.animating() and not self.alert_active()
@@ -381,6 +386,8 @@ class KioskApp:
         weekday = "一二三四五六日"[now.weekday()]
         t = text.draw(surface, now.strftime("%H:%M"), (x, (h - 6) // 2), theme.s("font_title"), theme.c("on_primary"),
                       bold=True, anchor="midright")
+        if self.portrait:
+            return self.size[0] - t.left + theme.s("gap")  # no room for the date beside the title
         d = text.draw(surface, f"{now.year}年{now.month}月{now.day}日", (t.left - 24, (h - 6) // 2 - 20),
                       theme.s("font_small"), theme.c("gold_pale"), anchor="midright")
         text.draw(surface, f"星期{weekday}", (t.left - 24, (h - 6) // 2 + 22), theme.s("font_small"),
@@ -388,14 +395,29 @@ class KioskApp:
         return self.size[0] - d.left + theme.s("gap")
 
     # -- loop -------------------------------------------------------------------
+    def render(self) -> None:
+        """Draw what changed and put it on the display."""
+        if self.dirty:
+            self.draw()
+            pygame.display.flip()
+        elif self.animating():
+            partial = getattr(self.current, "draw_animation", None)
+            if partial is None or self.state.dialogue or self.current_name in ("attract",):
+                self.draw()
+                pygame.display.flip()
+                return
+            started = time.perf_counter()
+            rect = partial(self.surface)
+            if rect is not None:
+                pygame.display.update(rect)
+            self.frames.add((time.perf_counter() - started) * 1000, time.time())
+
     def pump(self, dt: float = 1 / 30) -> None:
         """Process queued events, advance time by ``dt`` and draw if needed."""
         for event in pygame.event.get():
             self.handle(event)
         self.step(dt)
-        if self.dirty or self.animating():
-            self.draw()
-            pygame.display.flip()
+        self.render()
 
     def run(self, max_seconds: float | None = None) -> None:
         clock_start = last = time.perf_counter()
@@ -404,20 +426,32 @@ class KioskApp:
                 pygame.time.wait(max(0, int(1000 / 60 - (time.perf_counter() - last) * 1000)))
                 batch = pygame.event.get()
             else:
-                # Sleep until an event arrives or the clock needs a redraw: idle CPU stays near zero.
+                # Sleep until an event arrives or a timer is due: idle CPU stays near zero.
                 timeout = max(10, int(1000 - (time.time() % 1) * 1000))
-                first = pygame.event.wait(timeout)
-                batch = ([first] if first.type != pygame.NOEVENT else []) + pygame.event.get()
+                if self.current.update_soon():
+                    timeout = min(timeout, 250)
+                batch = self._wait_events(timeout)
             for event in batch:
                 self.handle(event)
             now = time.perf_counter()
             self.step(now - last)
             last = now
-            if self.dirty or self.animating():
-                self.draw()
-                pygame.display.flip()
+            self.render()
             if max_seconds is not None and now - clock_start >= max_seconds:
                 break
+
+    def _wait_events(self, timeout_ms: int) -> list:
+        if pygame.display.get_driver() not in ("dummy", "offscreen"):
+            first = pygame.event.wait(timeout_ms)
+            return ([first] if first.type != pygame.NOEVENT else []) + pygame.event.get()
+        # SDL's dummy driver cannot block in SDL_WaitEventTimeout (it polls
+        # every millisecond, ~2 % of a core): sleep and poll at 30 Hz instead.
+        deadline = time.perf_counter() + timeout_ms / 1000
+        while True:
+            batch = pygame.event.get()
+            if batch or time.perf_counter() >= deadline:
+                return batch
+            time.sleep(min(1 / 30, max(0.0, deadline - time.perf_counter())))
 
     # -- output -----------------------------------------------------------------
     def screenshot(self, path: Path | str) -> Path:

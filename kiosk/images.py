@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -49,7 +50,7 @@ class ImageCache:
             self._memory.move_to_end(key)
             return self._memory[key]
         base = self._base(sha256)
-        surf = None if base is None else _fit(base, size, cover)
+        surf = None if base is None else _display_format(_fit(base, size, cover))
         self._memory[key] = surf
         if len(self._memory) > self._memory_items:
             self._memory.popitem(last=False)
@@ -67,7 +68,8 @@ class ImageCache:
                 surf = pygame.image.load(str(cached))
             else:
                 surf = self._decode(sha256, cached)
-        except (OSError, pygame.error, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
+        except (OSError, pygame.error, UnidentifiedImageError, ValueError, Image.DecompressionBombError,
+                Image.DecompressionBombWarning) as exc:
             self.failures[sha256] = str(exc)
             log.warning("image %s unusable, showing placeholder: %s", sha256[:12], exc)
             surf = None
@@ -78,7 +80,11 @@ class ImageCache:
         path = self.resolve(sha256)
         if path is None or not Path(path).is_file():
             raise FileNotFoundError(f"media {sha256[:12]} not in cache")
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            # Pillow only warns below its hard limit; a warning here means "far too big".
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
             if img.width * img.height > MAX_SOURCE_PIXELS:
                 raise ValueError(f"image too large ({img.width}x{img.height})")
             img.draft("RGB", (self.max_side, self.max_side))  # cheap JPEG downscale while decoding
@@ -89,6 +95,14 @@ class ImageCache:
                 img.save(tmp, format="PNG", compress_level=1)
                 tmp.replace(cached)
             return pygame.image.frombytes(img.tobytes(), img.size, img.mode)
+
+
+def _display_format(surf: pygame.Surface) -> pygame.Surface:
+    # Blitting a surface in the display's pixel format is several times faster.
+    if pygame.display.get_surface() is None:
+        return surf
+    return surf.convert_alpha() if surf.get_flags() & pygame.SRCALPHA or surf.get_bitsize() == 32 and \
+        surf.get_masks()[3] else surf.convert()
 
 
 def _fit(surf: pygame.Surface, size: tuple[int, int], cover: bool) -> pygame.Surface:

@@ -25,6 +25,7 @@ class TextRenderer:
         self._fonts: dict[tuple[int, bool], pygame.font.Font] = {}
         self._cache: OrderedDict[tuple, pygame.Surface] = OrderedDict()
         self._cache_size = cache_size
+        self._fitted: dict[tuple, str] = {}
 
     def font(self, size: int, bold: bool = False) -> pygame.font.Font:
         key = (size, bold)
@@ -63,11 +64,27 @@ class TextRenderer:
         return rect
 
     def ellipsize(self, text: str, size: int, max_width: int, bold: bool = False) -> str:
+        key = (text, size, max_width, bold)
+        fitted = self._fitted.get(key)
+        if fitted is None:
+            fitted = self._ellipsize(text, size, max_width, bold)
+            if len(self._fitted) > 4096:
+                self._fitted.clear()
+            self._fitted[key] = fitted
+        return fitted
+
+    def _ellipsize(self, text: str, size: int, max_width: int, bold: bool) -> str:
         if self.width(text, size, bold) <= max_width:
             return text
-        while text and self.width(text + "…", size, bold) > max_width:
-            text = text[:-1]
-        return text + "…"
+        # Binary search for the longest prefix that fits with the ellipsis.
+        lo, hi = 0, len(text)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.width(text[:mid] + "…", size, bold) <= max_width:
+                lo = mid
+            else:
+                hi = mid - 1
+        return text[:lo] + "…"
 
     def wrap(self, text: str, size: int, width: int) -> list[str]:
         return _wrap_cached(self, text, size, width)

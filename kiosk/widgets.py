@@ -57,7 +57,7 @@ class ButtonBar:
 
 def draw_button(target: pygame.Surface, ui, bar: ButtonBar, rect, label: str, action, *,
                 style: str = "primary", size: int | None = None, key: str = "", selected: bool = False,
-                enabled: bool = True) -> Button:
+                enabled: bool = True, align: str = "center") -> Button:
     """Draw a button of at least the touch size and register it."""
     theme, text = ui.theme, ui.text
     rect = pygame.Rect(rect)
@@ -77,18 +77,27 @@ def draw_button(target: pygame.Surface, ui, bar: ButtonBar, rect, label: str, ac
         border = None if selected else theme.c("line")
     elif style == "header":
         fill, fg, border = theme.c("primary_dark"), theme.c("on_primary"), theme.c("gold")
+    elif style == "field":  # an input box; the one being typed into has a gold frame
+        fill, fg, border = theme.c("surface"), theme.c("text"), theme.c("gold") if selected else theme.c("line")
     else:  # ghost / choice not selected
         fill, fg, border = theme.c("surface"), theme.c("primary"), theme.c("line")
     if not enabled:
         fill, fg = theme.c("line"), theme.c("muted")
-    if style in ("ghost", "choice", "tab") and not selected:
+    if style == "field":
+        rounded(target, rect, fill, radius)
+        rounded(target, rect, border, radius, width=5 if selected else 2)
+    elif style in ("ghost", "choice", "tab") and not selected:
         card(target, rect, fill, radius, shadow=True, border=border)
     else:
         rounded(target, rect, fill, radius)
         if border is not None:
             rounded(target, rect, border, radius, width=2)
-    text.draw(target, label, rect.center, size, fg, bold=style in ("primary", "gold", "tab"), anchor="center",
-              max_width=rect.width - 24)
+    if align == "left":
+        text.draw(target, label, (rect.x + 36, rect.centery), size, fg, bold=style in ("primary", "gold", "tab"),
+                  anchor="midleft", max_width=rect.width - 72)
+    else:
+        text.draw(target, label, rect.center, size, fg, bold=style in ("primary", "gold", "tab"), anchor="center",
+                  max_width=rect.width - 24)
     return bar.add(Button(rect, label, action if enabled else None, key=key or label))
 
 
@@ -106,7 +115,7 @@ class Keypad:
     def press(self, key: str) -> None:
         if key == "删除":
             self.value = self.value[:-1]
-        elif key == "C":
+        elif key == "清空":
             self.value = ""
         elif key == ".":
             if self.allow_dot and "." not in self.value and len(self.value) < self.max_len:
@@ -123,7 +132,7 @@ class Keypad:
         h = max(ui.theme.touch, (rect.height - gap * (rows - 1)) // rows)
         for i, key in enumerate(KEYPAD_KEYS):
             if key == "." and not self.allow_dot:
-                key = "C"
+                key = "清空"
             r, c = divmod(i, cols)
             cell = pygame.Rect(rect.x + c * (w + gap), rect.y + r * (h + gap), w, h)
             draw_button(target, ui, bar, cell, key, lambda k=key: self.press(k), style="ghost",

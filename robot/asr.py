@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,7 @@ class VoskRecognizer:
     def __init__(self, model, model_dir: Path, grammar: Sequence[str] | None = None) -> None:
         self.model = model
         self.model_dir = model_dir
+        self._local = threading.local()
         self.grammar_supported = supports_grammar(model_dir)
         self.grammar: list[str] | None = None
         if grammar and self.grammar_supported:
@@ -135,14 +137,27 @@ class VoskRecognizer:
         return words
 
     def _recognizer(self, grammar: list[str] | None):
+        """A recogniser for this thread, reused across utterances (FinalResult
+        resets it): a fresh one per utterance costs seconds on a dynamic-graph
+        model because its on-the-fly graph caches start cold."""
         import vosk
 
-        if grammar:
-            return vosk.KaldiRecognizer(self.model, RATE, json.dumps(grammar, ensure_ascii=False))
-        return vosk.KaldiRecognizer(self.model, RATE)
+        key = "grammar" if grammar else "free"
+        cache = getattr(self._local, "recognizers", None)
+        if cache is None:
+            cache = self._local.recognizers = {}
+        rec = cache.get(key)
+        if rec is None:
+            if grammar:
+                rec = vosk.KaldiRecognizer(self.model, RATE, json.dumps(grammar, ensure_ascii=False))
+            else:
+                rec = vosk.KaldiRecognizer(self.model, RATE)
+            cache[key] = rec
+        return rec
 
     def _decode(self, samples: np.ndarray, grammar: list[str] | None) -> str:
         rec = self._recognizer(grammar)
+        rec.Reset()
         data = samples.astype("<i2").tobytes()
         step = RATE * 2 // 5  # 0.2 s chunks, as a live stream would arrive
         for start in range(0, len(data), step):
@@ -168,6 +183,7 @@ class RecognitionStream:
     def __init__(self, owner: VoskRecognizer) -> None:
         self.owner = owner
         self.rec = owner._recognizer(owner.grammar)
+        self.rec.Reset()
         self.chunks: list[np.ndarray] = []
         self.seconds = 0.0
 

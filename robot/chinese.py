@@ -26,7 +26,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "收费": ("多少钱", "要钱", "花钱", "免费", "门票", "收不收费", "付费", "票价", "买票"),
     "意义": ("作用", "影响", "重要性", "历史地位", "地位", "价值", "重要"),
     "召开": ("召开的", "举行的", "举行", "举办", "开的", "开幕"),
-    "成立": ("诞生", "创立", "建立", "创建", "建党"),
+    "成立": ("诞生", "创立", "建立", "创建", "建党", "党的生日", "建党纪念日"),
     "卫生间": ("厕所", "洗手间", "公共厕所", "盥洗室"),
     "拍照": ("拍照片", "照相", "摄影", "拍摄", "拍视频", "录像"),
     "多久": ("多长时间", "多少时间", "要多长", "几个小时", "多少分钟", "花多久", "时长"),
@@ -49,7 +49,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "申请": ("加入", "想入党", "递交"),
     "讲解": ("解说", "讲解员", "导游", "人工讲解", "讲解服务"),
     "功能": ("能做什么", "会做什么", "会干什么", "能干什么", "能帮我做什么", "能帮我干什么", "本事", "本领", "干什么用",
-           "有什么用"),
+           "有什么用", "是干什么的", "干什么的", "做哪些事情", "做哪些事", "为我做什么", "帮我做什么"),
+    "入党": ("成为党员", "成为一名党员", "当党员", "成为共产党员", "加入党组织"),
     "多少": ("几个", "多少名", "多少个", "有多少", "几千万", "规模"),
     "精神": ("精神内涵", "内涵"),
 }
@@ -130,6 +131,7 @@ class WordTokenizer:
         self._jieba = jieba.Tokenizer()
         self._words = [normalize(w) for w in user_words if w and len(w) > 1]
         self._ready = False
+        self._pos = None
 
     def _init(self) -> None:
         with self._lock:
@@ -140,6 +142,22 @@ class WordTokenizer:
                 # A high frequency makes jieba keep the name in one piece.
                 self._jieba.add_word(word, freq=200_000)
             self._ready = True
+
+    def nouns(self, text: str) -> list[str]:
+        """Nouns and set phrases of two or more characters (jieba's part-of-speech tags)."""
+        import jieba.posseg
+
+        if not self._ready:
+            self._init()
+        if self._pos is None:
+            self._pos = jieba.posseg.POSTokenizer(self._jieba)
+        out = []
+        for chunk in text.split():
+            for pair in self._pos.lcut(chunk, HMM=True):
+                # n*: nouns; i / l: set phrases such as 今天天气 that jieba keeps whole
+                if (pair.flag.startswith("n") or pair.flag in ("i", "l")) and len(pair.word) >= 2:
+                    out.append(pair.word)
+        return out
 
     def __call__(self, text: str) -> list[str]:
         if not self._ready:

@@ -29,7 +29,7 @@ def _load_kb(kb: Optional[Path]):
     from .knowledge import KnowledgeError, load_kb
 
     if kb is None:
-        _fail("请用 --kb 指定知识库文件（YAML 或 JSON，格式见 docs/robot.md）")
+        _fail("请用 --kb 指定知识库文件（YAML 或 JSON，格式见 robot/README.md）")
     try:
         return load_kb(kb)
     except KnowledgeError as exc:

@@ -203,7 +203,8 @@ class DialogueManager:
         if exhibit is not None and exhibit.caption:
             # A question about an exhibit the FAQ does not cover: say what the exhibit is.
             session.offered_goto = exhibit.id
-            return Reply("faq", f"{exhibit.caption}需要我带您去看“{exhibit.title}”吗？", exhibit_id=exhibit.id,
+            caption = exhibit.caption if exhibit.caption.endswith(("。", "！", "？", ".")) else exhibit.caption + "。"
+            return Reply("faq", f"{caption}需要我带您去看“{exhibit.title}”吗？", exhibit_id=exhibit.id,
                          score=u.score)
         return Reply("unknown", UNKNOWN, exhibit_id=u.exhibit_id, score=u.score)
 

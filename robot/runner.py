@@ -228,7 +228,7 @@ async def _interactive(service: RobotService, settings: RobotSettings, kb, mic: 
         elif recognizer is not None:
             if service.speaker is not None:
                 service.speaker.interrupt()
-            heard = await asyncio.to_thread(_listen_once, recognizer, settings)
+            heard = await asyncio.to_thread(listen_once, recognizer, settings)
             print(f"听到：{heard or '（没听清）'}", flush=True)
             if heard:
                 await service.handle_text(heard)
@@ -241,17 +241,30 @@ def _read_line(prompt: str) -> str | None:
         return None
 
 
-def _listen_once(recognizer, settings: RobotSettings) -> str:
+def listen_once(recognizer, settings: RobotSettings, open_mic=None) -> str:
+    """Push-to-talk: wait for speech, decode while the visitor speaks (so only
+    the tail is left at the end), stop at the VAD's end of utterance."""
     from .audio import AudioError, Microphone, UtteranceCutter
 
     cutter = UtteranceCutter(max_seconds=settings.robot_max_utterance_s)
     deadline = time.monotonic() + LISTEN_SECONDS
+    stream, pending = None, []
     try:
-        with Microphone(settings.robot_input_device) as mic:
+        with (open_mic or Microphone)(settings.robot_input_device) as mic:
             for frame in mic.frames():
+                pending.append(frame)
                 utterance = cutter.push(frame)
+                if cutter.speech_started:
+                    stream = recognizer.stream()
+                    pending = pending[-cutter.settings.start_window:]
+                if stream is not None and pending:
+                    for queued in pending:
+                        stream.feed(queued)
+                    pending = []
                 if utterance is not None:
-                    return recognizer.transcribe(utterance).text
+                    return stream.finish().text if stream is not None else recognizer.transcribe(utterance).text
+                if stream is None and len(pending) > cutter.settings.start_window:
+                    pending = pending[-cutter.settings.start_window:]
                 if time.monotonic() > deadline and not cutter.in_utterance:
                     return ""
     except AudioError as exc:

@@ -84,7 +84,9 @@ def chinese_numbers_to_arabic(text: str) -> str:
     protected = _protected_spans(text)
 
     def year(match: re.Match[str]) -> str:
-        if _overlaps(match.span(1), protected):
+        # Three or four digits before 年 are always a year, even if they hold a
+        # name such as 八一 (1281年); two digits may be a name ("八一").
+        if len(match.group(1)) < 3 and _overlaps(match.span(1), protected):
             return match.group(0)
         return "".join(str(DIGITS[c]) for c in match.group(1))
 

@@ -1,5 +1,5 @@
 """The running hall: camera, walking, picking, the guide, subtitles, the
-minimap, stereo. Everything Panda3D arrives through the ShowBase passed in,
+minimap and stereo (drawn by ``overlay`` and ``stereo``). Everything Panda3D arrives through the ShowBase passed in,
 so tests build it on an offscreen buffer; per-frame work is one named task.
 
 Network traffic never touches this module directly: guide actions arrive on a
@@ -17,14 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from broker.messages import GuideAction, Message
+from broker.messages import DialogueTurn, GuideAction, Message
 from content.model import Exhibit, Manifest
 
 from .analytics import DwellTracker, exhibit_in_view
 from .guide import GuideMachine
-from .layout import HallLayout, Pose, plan_path
+from .geometry import Pose
+from .layout import HallLayout
+from .paths import plan_path
 from .narration import narration_seconds, subtitle_at, subtitles
+from .route import RoutePlan, content_route
+from .overlay import Overlay
 from .scene import BuildReport, HallBuilder
+from .stereo import StereoRig
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +37,6 @@ WALK_SPEED = 2.2      # m/s
 TURN_SPEED = 90.0     # deg/s
 SNAP_TURN = 30.0      # deg, comfort option for headsets
 RADIUS = 0.3
-EYE_SEPARATION = 0.064
 
 
 def exhibits_of(manifest: Manifest | None) -> list[Exhibit]:
@@ -50,23 +54,22 @@ class HallApp:
     clock: Callable[[], float] = time.monotonic
     stereo: bool = False
     interactive: bool = True
+    narrator: object = None  # anything with say(text) and interrupt(), e.g. robot.tts.Speaker
 
     report: BuildReport | None = None
     exhibits: dict[str, Exhibit] = field(default_factory=dict)
     pose: Pose = field(default_factory=lambda: Pose(0, 0, 0))
     guide: GuideMachine | None = None
     dwell: DwellTracker | None = None
+    overlay: Overlay | None = None
+    rig: StereoRig | None = None
+    gaze_seconds: float = 2.5
     _keys: dict[str, bool] = field(default_factory=dict)
-    _card: object = None
-    _subtitle: object = None
-    _minimap: object = None
-    _marker: object = None
     _subs: list = field(default_factory=list)
     _subs_start: float = 0.0
-    _stereo_cams: list = field(default_factory=list)
-    _buttons: list = field(default_factory=list)
+    _subs_follow_guide: bool = True
     _gaze: tuple[str | None, float] = (None, 0.0)
-    gaze_seconds: float = 2.5
+    _events: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.dwell = DwellTracker(site_id=self.site_id, device_id=self.hall_id)
@@ -77,12 +80,14 @@ class HallApp:
         lens.setFar(70)  # walls hide what is further; culling drops those rooms
         base.disableMouse()
         base.setBackgroundColor(0.12, 0.08, 0.06, 1)
-        self._build_overlay()
+        aspect = base.getAspectRatio() if hasattr(base, "getAspectRatio") else 16 / 9
+        self.overlay = Overlay(base.aspect2d, base.render2d, self.builder.font, aspect)
+        self.rig = StereoRig(base.win, base.camera, base.cam)
         if self.stereo:
             self.enable_stereo()
         if self.interactive:
             self._bind_keys()
-            self._build_controls()
+            self.overlay.add_controls(self.local)
         base.taskMgr.add(self._frame, "vrhall-frame")
 
     # -- content ------------------------------------------------------------------
@@ -90,9 +95,10 @@ class HallApp:
     def layout(self) -> HallLayout | None:
         return self.report.layout if self.report else None
 
-    def load(self, exhibits: Sequence[Exhibit]) -> BuildReport:
+    def load(self, exhibits: Sequence[Exhibit], route: "RoutePlan | None" = None) -> BuildReport:
         """Build (or rebuild) the hall. The visitor keeps their place when
-        their room still exists after the rebuild."""
+        their room still exists after the rebuild. ``route`` is the tour from
+        content; without it the tour is chronological."""
         old_layout = self.layout
         keep: tuple[tuple[str, int], float, float] | None = None
         if old_layout is not None:
@@ -101,7 +107,7 @@ class HallApp:
                 keep = (room.key, self.pose.x - room.bounds.x0, self.pose.y - room.bounds.y0)
         if self.guide is not None and self.guide.active:
             now = self.clock()
-            for message in self.guide._cancel("展厅内容已更新", now):
+            for message in self.guide.cancel("展厅内容已更新", now):
                 self.publish(message)
         if self.report is not None:
             self.report.root.removeNode()
@@ -110,12 +116,18 @@ class HallApp:
         layout = self.report.layout
         for note in self.report.skipped:
             log.info("vrhall: %s", note)
+        plan = route or RoutePlan()
+        planned = [i for i in plan.stops if layout.placement(i)]
+
+        def dwell(exhibit_id: str) -> float:
+            return plan.dwell_of(exhibit_id) or max(6.0, narration_seconds(self._narration(exhibit_id)) + 1.5)
+
         self.guide = GuideMachine(
             site_id=self.site_id, hall_id=self.hall_id,
             titles={i: e.title for i, e in self.exhibits.items() if layout.placement(i)},
             pose_of=lambda i: layout.placement(i).view if layout.placement(i) else None,
-            default_route=layout.route,
-            dwell_s=lambda i: max(6.0, narration_seconds(self._narration(i)) + 1.5),
+            default_route=(lambda: planned) if planned else layout.route,
+            dwell_s=dwell,
             planner=lambda a, b: plan_path(layout, (a.x, a.y), (b.x, b.y)),
         )
         pose = layout.entrance
@@ -124,13 +136,13 @@ class HallApp:
             if room is not None:
                 x, y = room.bounds.x0 + keep[1], room.bounds.y0 + keep[2]
                 pose = Pose(x, y, self.pose.h) if not layout.blocked(x, y, RADIUS) else room.entry_pose(layout.spec)
+        self.overlay.draw_minimap(layout)
         self.set_pose(pose)
-        self._draw_minimap()
         self.close_card()
         return self.report
 
     def load_manifest(self, manifest: Manifest) -> BuildReport:
-        return self.load(exhibits_of(manifest))
+        return self.load(exhibits_of(manifest), content_route(manifest))
 
     def _narration(self, exhibit_id: str) -> str:
         e = self.exhibits.get(exhibit_id)
@@ -143,6 +155,7 @@ class HallApp:
         self.pose = pose
         self.base.camera.setPos(pose.x, pose.y, pose.z)
         self.base.camera.setHpr(pose.h, pose.p, 0)
+        self.overlay.place_marker(pose)
 
     def goto_exhibit_now(self, exhibit_id: str) -> bool:
         """Stand in front of an exhibit at once (screenshots, --at)."""
@@ -176,6 +189,8 @@ class HallApp:
         dt = min(0.1, self.base.clock.getDt()) if hasattr(self.base, "clock") else 1 / 60
         if self.guide is not None:
             glide = self.guide.pose_at(now)
+            flight = self.guide.flight
+            self.overlay.set_fade(1.0 - abs(2.0 * flight.progress(now) - 1.0) if flight is not None and flight.jump else 0.0)
             if glide is not None:
                 self.set_pose(glide)
             elif self.interactive:
@@ -192,7 +207,6 @@ class HallApp:
                 self.publish(message)
             if self.stereo and self.guide is not None and not self.guide.active:
                 self._update_gaze(now)
-        self._update_marker()
         return task.cont
 
     def _update_gaze(self, now: float) -> None:
@@ -215,6 +229,8 @@ class HallApp:
                 return
             if isinstance(item, GuideAction):
                 self.handle(item)
+            elif isinstance(item, DialogueTurn):
+                self.show_dialogue(item)
             elif isinstance(item, Manifest):
                 self.load_manifest(item)
             elif callable(item):
@@ -236,37 +252,41 @@ class HallApp:
             self.close_card()
 
     # -- input -----------------------------------------------------------------------
+    def _accept(self, event: str, handler, args: list | None = None) -> None:
+        self.base.accept(event, handler, args or [])
+        self._events.append(event)
+
     def _bind_keys(self) -> None:
         base = self.base
         pairs = {"w": "forward", "arrow_up": "forward", "s": "back", "arrow_down": "back",
                  "a": "strafe_left", "d": "strafe_right", "arrow_left": "left", "arrow_right": "right"}
         for key, name in pairs.items():
-            base.accept(key, self._keys.__setitem__, [name, True])
-            base.accept(f"{key}-up", self._keys.__setitem__, [name, False])
-        base.accept("q", self.snap_turn, [SNAP_TURN])
-        base.accept("e", self.snap_turn, [-SNAP_TURN])
-        base.accept("mouse1", self.click)
-        base.accept("g", self.teleport)
-        base.accept("t", self.local, ["tour"])
-        base.accept("p", self.local, ["toggle"])
-        base.accept("space", self.local, ["toggle"])
-        base.accept("n", self.local, ["skip"])
-        base.accept("escape", self.local, ["stop"])
-        base.accept("f3", self.toggle_stereo)
+            self._accept(key, self._keys.__setitem__, [name, True])
+            self._accept(f"{key}-up", self._keys.__setitem__, [name, False])
+        self._accept("q", self.snap_turn, [SNAP_TURN])
+        self._accept("e", self.snap_turn, [-SNAP_TURN])
+        self._accept("mouse1", self.click)
+        self._accept("g", self.teleport)
+        self._accept("t", self.local, ["tour"])
+        self._accept("p", self.local, ["toggle"])
+        self._accept("space", self.local, ["toggle"])
+        self._accept("n", self.local, ["skip"])
+        self._accept("escape", self.local, ["stop"])
+        self._accept("f3", self.toggle_stereo)
         # Gamepads: Panda3D's device manager, if one is plugged in.
         try:
             from panda3d.core import InputDevice
 
             for device in base.devices.getDevices(InputDevice.DeviceClass.gamepad):
                 base.attachInputDevice(device, prefix="pad")
-            base.accept("pad-face_a", self.click)
-            base.accept("pad-face_b", self.local, ["stop"])
-            base.accept("pad-lshoulder", self.snap_turn, [SNAP_TURN])
-            base.accept("pad-rshoulder", self.snap_turn, [-SNAP_TURN])
-            base.accept("pad-dpad_up", self._keys.__setitem__, ["forward", True])
-            base.accept("pad-dpad_up-up", self._keys.__setitem__, ["forward", False])
-            base.accept("pad-dpad_down", self._keys.__setitem__, ["back", True])
-            base.accept("pad-dpad_down-up", self._keys.__setitem__, ["back", False])
+            self._accept("pad-face_a", self.click)
+            self._accept("pad-face_b", self.local, ["stop"])
+            self._accept("pad-lshoulder", self.snap_turn, [SNAP_TURN])
+            self._accept("pad-rshoulder", self.snap_turn, [-SNAP_TURN])
+            self._accept("pad-dpad_up", self._keys.__setitem__, ["forward", True])
+            self._accept("pad-dpad_up-up", self._keys.__setitem__, ["forward", False])
+            self._accept("pad-dpad_down", self._keys.__setitem__, ["back", True])
+            self._accept("pad-dpad_down-up", self._keys.__setitem__, ["back", False])
         except Exception:  # no device manager on this platform: keyboard and mouse only
             log.debug("vrhall: no gamepad support", exc_info=True)
 
@@ -318,201 +338,73 @@ class HallApp:
         return True
 
     # -- overlay: detail card, subtitles, minimap ------------------------------------
-    def _build_overlay(self) -> None:
-        from panda3d.core import TextNode
-
-        a2d = self.base.aspect2d
-        font = self.builder.font
-        self._overlay = a2d.attachNewNode("overlay")
-        card = TextNode("detail-card")
-        card.setFont(font)
-        card.setWordwrap(16)
-        card.setTextColor(0.98, 0.93, 0.82, 1)
-        card.setCardColor(0.32, 0.03, 0.02, 0.88)
-        card.setCardAsMargin(0.6, 0.6, 0.5, 0.5)
-        card.setFrameColor(0.86, 0.66, 0.28, 1)
-        card.setFrameAsMargin(0.6, 0.6, 0.5, 0.5)
-        card.setCardDecal(True)
-        self._card = self.base.aspect2d.attachNewNode(card)
-        self._card.setScale(0.05)
-        self._card.setPos(0.95, 0, 0.78)
-        self._card.hide()
-        sub = TextNode("subtitle")
-        sub.setFont(font)
-        sub.setAlign(TextNode.ACenter)
-        sub.setWordwrap(36)
-        sub.setTextColor(1, 1, 1, 1)
-        sub.setShadow(0.05, 0.05)
-        sub.setShadowColor(0, 0, 0, 1)
-        sub.setCardColor(0, 0, 0, 0.55)
-        sub.setCardAsMargin(0.6, 0.6, 0.3, 0.3)
-        sub.setCardDecal(True)
-        self._subtitle = self.base.aspect2d.attachNewNode(sub)
-        self._subtitle.setScale(0.06)
-        self._subtitle.setPos(0, 0, -0.76)
-
-    def _build_controls(self) -> None:
-        """On-screen tour controls for touch tables and mice."""
-        from direct.gui.DirectGui import DirectButton
-
-        labels = (("导览", "tour"), ("暂停/继续", "toggle"), ("下一站", "skip"), ("停止", "stop"))
-        aspect = self.base.getAspectRatio() if hasattr(self.base, "getAspectRatio") else 16 / 9
-        for i, (label, verb) in enumerate(labels):
-            button = DirectButton(text=label, text_font=self.builder.font, scale=0.05, pad=(0.4, 0.25),
-                                  text_fg=(0.98, 0.86, 0.55, 1), frameColor=(0.45, 0.05, 0.04, 0.9),
-                                  relief=1, command=self.local, extraArgs=[verb],
-                                  pos=(aspect - 0.95 + i * 0.24, 0, -0.93), parent=self.base.aspect2d)
-            self._buttons.append(button)
-
+    # -- detail card and narration -------------------------------------------------------
     def open_card(self, exhibit_id: str) -> None:
         exhibit = self.exhibits.get(exhibit_id)
         if exhibit is None:
             return
-        lines = [exhibit.title]
-        if exhibit.section or exhibit.year:
-            lines.append(" · ".join(x for x in (exhibit.section or "", f"{exhibit.year}年" if exhibit.year else "") if x))
-        if exhibit.caption:
-            lines += ["", exhibit.caption[:160]]
-        node = self._card.node()
-        node.setText("\n".join(lines))
-        # Keep the card inside the right edge whatever its width.
-        aspect = self.base.getAspectRatio() if hasattr(self.base, "getAspectRatio") else 16 / 9
-        self._card.setPos(aspect - 0.05 - 16 * 0.05 - 0.03, 0, 0.78)
-        self._card.show()
+        self.overlay.show_card(exhibit)
         self._subs = subtitles(self._narration(exhibit_id))
         self._subs_start = self.clock()
+        self._subs_follow_guide = True
+        if self.narrator is not None:
+            self.narrator.interrupt()
+            self.narrator.say(self._narration(exhibit_id))
+
+    def show_dialogue(self, turn: DialogueTurn) -> None:
+        """What the guide robot says (and hears) runs as subtitles here too."""
+        speaker = "讲解员" if turn.role == "robot" else "观众"
+        self._subs = subtitles(f"{speaker}：{turn.text}")
+        self._subs_start = self.clock()
+        self._subs_follow_guide = False
 
     def close_card(self) -> None:
-        if self._card is not None:
-            self._card.hide()
+        self.overlay.hide_card()
+        if self.narrator is not None and self._subs:
+            self.narrator.interrupt()
         self._subs = []
-        if self._subtitle is not None:
-            self._subtitle.node().setText("")
 
     def _update_subtitle(self, now: float) -> None:
         if not self._subs:
             return
-        elapsed = now - self._subs_start
-        if self.guide is not None and self.guide.dwell_elapsed(now) is not None:
-            elapsed = self.guide.dwell_elapsed(now)
-        text = subtitle_at(self._subs, elapsed)
-        node = self._subtitle.node()
-        if node.getText() != text:
-            node.setText(text)
+        # During a tour stop the subtitles follow the dwell (they pause with it).
+        elapsed = self.guide.dwell_elapsed(now) if self.guide is not None and self._subs_follow_guide else None
+        if elapsed is None:
+            elapsed = now - self._subs_start
+        self.overlay.set_subtitle(subtitle_at(self._subs, elapsed))
 
     def subtitle_text(self) -> str:
-        return self._subtitle.node().getText() if self._subtitle else ""
-
-    def _draw_minimap(self) -> None:
-        from panda3d.core import TextNode
-
-        from .mesh import MeshBuilder
-
-        if self._minimap is not None:
-            self._minimap.removeNode()
-        layout = self.layout
-        b = layout.bounds
-        size = 0.5
-        scale = size / max(b.x1 - b.x0, b.y1 - b.y0)
-        aspect = self.base.getAspectRatio() if hasattr(self.base, "getAspectRatio") else 16 / 9
-        root = self.base.aspect2d.attachNewNode("minimap")
-        root.setPos(-aspect + 0.06, 0, 0.9 - (b.y1 - b.y0) * scale)
-        self._minimap = root
-        self._map_scale = scale
-        self._map_origin = (b.x0, b.y0)
-        mesh = MeshBuilder("minimap")
-
-        def rect(x0, y0, x1, y1, color):
-            # aspect2d is the x/z plane: map y goes to z.
-            mesh.quad([(x0, 0, y0), (x1, 0, y0), (x1, 0, y1), (x0, 0, y1)], (0, -1, 0), color, lit=False)
-
-        W, H = (b.x1 - b.x0) * scale, (b.y1 - b.y0) * scale
-        rect(-0.02, -0.02, W + 0.02, H + 0.02, (0.86, 0.66, 0.28, 0.9))
-        rect(0, 0, W, H, (0.15, 0.05, 0.04, 0.85))
-        for room in layout.rooms:
-            r = room.bounds
-            rect((r.x0 - b.x0) * scale + 0.004, (r.y0 - b.y0) * scale + 0.004,
-                 (r.x1 - b.x0) * scale - 0.004, (r.y1 - b.y0) * scale - 0.004, (0.55, 0.1, 0.07, 0.95))
-            for door in room.doors:
-                dx, dy = (door.x - b.x0) * scale, (door.y - b.y0) * scale
-                rect(dx - 0.008, dy - 0.008, dx + 0.008, dy + 0.008, (0.95, 0.85, 0.6, 1))
-        root.attachNewNode(mesh.node())
-        from panda3d.core import TransparencyAttrib
-
-        root.setTransparency(TransparencyAttrib.MAlpha)
-        label = TextNode("minimap-label")
-        label.setFont(self.builder.font)
-        label.setText("展厅平面图")
-        label.setTextColor(0.98, 0.84, 0.5, 1)
-        lab = root.attachNewNode(label)
-        lab.setScale(0.035)
-        lab.setPos(0, 0, H + 0.03)
-        marker_mesh = MeshBuilder("you-are-here")
-        marker_mesh.quad([(-0.012, 0, -0.012), (0.012, 0, -0.012), (0.012, 0, 0.012), (-0.012, 0, 0.012)],
-                         (0, -1, 0), (1.0, 0.85, 0.1, 1), lit=False)
-        marker_mesh.quad([(-0.004, 0, 0.0), (0.004, 0, 0.0), (0.004, 0, 0.04), (-0.004, 0, 0.04)],
-                         (0, -1, 0), (1.0, 0.85, 0.1, 1), lit=False)
-        self._marker = root.attachNewNode(marker_mesh.node())
-        here = TextNode("you-are-here-label")
-        here.setFont(self.builder.font)
-        here.setText("您在这里")
-        here.setTextColor(1.0, 0.9, 0.4, 1)
-        self._here = root.attachNewNode(here)
-        self._here.setScale(0.03)
-        self._update_marker()
-
-    def _update_marker(self) -> None:
-        if self._marker is None or self.layout is None:
-            return
-        ox, oy = self._map_origin
-        x, y = (self.pose.x - ox) * self._map_scale, (self.pose.y - oy) * self._map_scale
-        self._marker.setPos(x, 0, y)
-        self._marker.setR(-self.pose.h)
-        self._here.setPos(x + 0.02, 0, y + 0.02)
+        return self.overlay.subtitle_text()
 
     def minimap_marker(self) -> tuple[float, float]:
-        p = self._marker.getPos()
-        return (p.x, p.z)
+        return self.overlay.marker_position()
 
     # -- stereo ----------------------------------------------------------------------
-    def enable_stereo(self) -> None:
-        """Side by side: two display regions, two cameras an eye apart."""
-        base = self.base
-        if self._stereo_cams:
-            return
-        base.cam.node().getDisplayRegion(0).setActive(False) if base.cam.node().getNumDisplayRegions() else None
-        for dr in base.win.getDisplayRegions():
-            if dr.getCamera() == base.cam:
-                dr.setActive(False)
-        from panda3d.core import Camera, PerspectiveLens
+    @property
+    def stereo_active(self) -> bool:
+        return self.rig is not None and self.rig.active
 
-        for i, (l, r, dx) in enumerate(((0.0, 0.5, -EYE_SEPARATION / 2), (0.5, 1.0, EYE_SEPARATION / 2))):
-            lens = PerspectiveLens()
-            lens.setFov(80)
-            lens.setNear(0.05)
-            lens.setFar(200)
-            lens.setAspectRatio(base.win.getXSize() / 2 / max(1, base.win.getYSize()))
-            cam = base.camera.attachNewNode(Camera(f"eye-{i}", lens))
-            cam.setX(dx)
-            region = base.win.makeDisplayRegion(l, r, 0, 1)
-            region.setCamera(cam)
-            region.setSort(-1)
-            self._stereo_cams.append((cam, region))
+    def enable_stereo(self) -> None:
+        self.rig.enable()
         self.stereo = True
 
     def disable_stereo(self) -> None:
-        base = self.base
-        for cam, region in self._stereo_cams:
-            base.win.removeDisplayRegion(region)
-            cam.removeNode()
-        self._stereo_cams = []
-        for dr in base.win.getDisplayRegions():
-            if dr.getCamera() == base.cam:
-                dr.setActive(True)
+        self.rig.disable()
         self.stereo = False
 
     def toggle_stereo(self) -> None:
         self.disable_stereo() if self.stereo else self.enable_stereo()
+
+    def destroy(self) -> None:
+        """Remove everything this hall put into the ShowBase (tests share one)."""
+        self.base.taskMgr.remove("vrhall-frame")
+        for event in self._events:
+            self.base.ignore(event)
+        if self.report is not None:
+            self.report.root.removeNode()
+        if self.stereo:
+            self.disable_stereo()
+        self.overlay.destroy()
 
     # -- output ----------------------------------------------------------------------
     def render_frames(self, n: int = 2) -> None:
@@ -530,31 +422,22 @@ class HallApp:
         return path
 
 
-def make_base(*, offscreen: bool, size: tuple[int, int] = (1280, 720), title: str = "党史展厅"):
-    """A ShowBase configured before it starts (the PRC must come first)."""
+def make_base(*, offscreen: bool, size: tuple[int, int] = (1280, 720), title: str = "党史展厅",
+              fps: float | None = None):
+    """A ShowBase configured before it starts (the PRC must come first).
+
+    ``fps`` caps the frame loop: without vsync a software renderer would
+    otherwise take a whole core, and a headless hall only needs to keep
+    answering the guide (a few frames a second do)."""
     from panda3d.core import loadPrcFileData
 
     lines = ["audio-library-name null", "sync-video false", "text-encoding utf8",
              f"win-size {size[0]} {size[1]}", f"window-title {title}"]
+    if fps:
+        lines += ["clock-mode limited", f"clock-frame-rate {fps}"]
     if offscreen:
         lines += ["window-type offscreen", "load-display p3tinydisplay", "aux-display p3headlessgl"]
     loadPrcFileData("vrhall", "\n".join(lines))
     from direct.showbase.ShowBase import ShowBase
 
     return ShowBase(windowType="offscreen" if offscreen else None)
-
-
-def openvr_message() -> str | None:
-    """None when OpenVR can start; else the reason, in Chinese, for the screen."""
-    try:
-        import p3dopenvr  # noqa: F401
-    except ImportError:
-        return "未安装 panda3d-openvr：已改用并排立体模式（pip install panda3d-openvr 并安装 SteamVR 后可使用头显）"
-    try:
-        import openvr
-
-        if not openvr.isRuntimeInstalled() or not openvr.isHmdPresent():
-            return "未检测到 SteamVR 或头显：已改用并排立体模式"
-    except Exception as exc:  # openvr raises its own errors when the runtime is missing
-        return f"OpenVR 无法启动（{exc}）：已改用并排立体模式"
-    return None

@@ -37,6 +37,8 @@ def vrhall(
     stereo: bool = typer.Option(False, "--stereo", help="并排立体（VR）模式"),
     openvr: bool = typer.Option(False, "--openvr", help="尝试使用 OpenVR 头显（需要 panda3d-openvr 和 SteamVR）"),
     size: str = typer.Option("1280x720", "--size", help="窗口大小"),
+    tts: bool = typer.Option(False, "--tts", help="用本机 espeak-ng 朗读讲解词（字幕始终显示）"),
+    fps: Optional[float] = typer.Option(None, "--fps", help="帧率上限（默认：窗口 60，无窗口 5）"),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="HALL_DATA_DIR"),
 ) -> None:
     """运行 3D 党史展厅：按清单中的展品生成展厅，可漫游、导览，并接受机器人引导。"""
@@ -48,14 +50,18 @@ def vrhall(
 
     from content.fonts import cjk_font_path
 
-    from .app import HallApp, make_base, openvr_message
+    from .app import HallApp, make_base
+    from .stereo import openvr_message
     from .scene import HallBuilder
 
-    base = make_base(offscreen=offscreen or screenshot is not None, size=(width, height))
+    headless = offscreen or screenshot is not None
+    base = make_base(offscreen=headless, size=(width, height), fps=fps or (5.0 if headless else 60.0))
     builder = HallBuilder(base.loader, cjk_font_path(), source.resolve)
     hall = HallApp(base, builder, site_id=source.site_id, hall_id=source.hall_id, publish=source.publish,
                    inbox=source.inbox, stereo=stereo, interactive=screenshot is None)
     source.attach(hall)
+    if tts and screenshot is None:
+        hall.narrator = _narrator()
     current = source.wait_manifest(10.0 if screenshot else 0.0)
     if current is None and screenshot is not None:
         typer.echo("还没有可用的清单：请先发布展厅内容，或使用 --manifest / --demo", err=True)
@@ -116,6 +122,21 @@ def _content_source(*, device_id, manifest, media, demo, data_dir):
         raise typer.Exit(2)
 
 
+def _narrator():
+    """Local speech through the robot's espeak-ng pipeline, or None with a reason."""
+    try:
+        from robot.tts import EspeakTts, Speaker
+    except ImportError as exc:
+        typer.echo(f"无法使用语音讲解（{exc}）：只显示字幕", err=True)
+        return None
+    engine = EspeakTts()
+    problem = engine.problem()
+    if problem is not None:
+        typer.echo(f"{problem}：只显示字幕", err=True)
+        return None
+    return Speaker(engine)
+
+
 # -- benchmark ------------------------------------------------------------------------
 
 def bench(
@@ -135,10 +156,11 @@ def bench(
     from rich.table import Table
 
     table = Table(title=f"VR 展厅基准（{result['renderer']}，{size}，每帧回读）")
-    for col in ("展品", "展室", "生成(秒)", "首帧(秒)", "绘制批次(全部)", "视野内批次", "帧率(fps)", "帧时 p99(ms)"):
+    for col in ("展品", "展室", "生成(秒)", "热重载(秒)", "首帧(秒)", "绘制批次(全部)", "视野内批次", "帧率(fps)", "帧时 p99(ms)"):
         table.add_column(col, justify="right")
     for row in result["runs"]:
-        table.add_row(str(row["exhibits"]), str(row["rooms"]), f"{row['build_s']:.2f}", f"{row['first_frame_s']:.2f}",
+        table.add_row(str(row["exhibits"]), str(row["rooms"]), f"{row['build_s']:.2f}", f"{row['reload_s']:.2f}",
+                      f"{row['first_frame_s']:.2f}",
                       str(row["draw_calls_total"]), str(row["draw_calls_in_view"]), f"{row['fps']:.1f}",
                       f"{row['frame_ms_p99']:.1f}")
     Console().print(table)

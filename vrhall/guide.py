@@ -21,7 +21,8 @@ from typing import Callable, Literal, Mapping, Sequence
 
 from broker.messages import ExhibitView, GuideAction, GuideStatus, Message
 
-from .layout import Pose, ease_in_out, heading_vector, path_length, point_along
+from .geometry import Pose, ease_in_out, heading_vector
+from .paths import path_length, point_along
 
 Planner = Callable[[Pose, Pose], "list[tuple[float, float]] | None"]
 
@@ -155,6 +156,10 @@ class GuideMachine:
         elif self.phase == "dwelling" and self.dwell_until is not None and now >= self.dwell_until:
             out += self._next_stop(now, pose)
         return out
+
+    def cancel(self, reason: str, now: float) -> list[Message]:
+        """End whatever runs (e.g. the hall is being rebuilt), saying why."""
+        return self._cancel(reason, now)
 
     # -- what the renderer reads -----------------------------------------------
     @property

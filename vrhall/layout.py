@@ -25,11 +25,16 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Protocol, Sequence
 
+from .geometry import Pose, Rect, heading_of, heading_vector, ray_box
+
+__all__ = ["OTHER_SECTION", "Door", "HallLayout", "LayoutSpec", "Placement", "Pose", "Rect", "Room",
+           "build_layout", "heading_of", "heading_vector", "order_sections"]
+
 OTHER_SECTION = "其他"
 Side = Literal["S", "E", "N", "W"]
 SIDES_CCW: tuple[Side, ...] = ("S", "E", "N", "W")
 # Inward normal of each wall of a room.
-_NORMALS: dict[str, tuple[float, float]] = {"S": (0.0, 1.0), "E": (-1.0, 0.0), "N": (0.0, -1.0), "W": (1.0, 0.0)}
+NORMALS: dict[str, tuple[float, float]] = {"S": (0.0, 1.0), "E": (-1.0, 0.0), "N": (0.0, -1.0), "W": (1.0, 0.0)}
 _OPPOSITE: dict[str, Side] = {"S": "N", "N": "S", "E": "W", "W": "E"}
 
 
@@ -85,61 +90,6 @@ class LayoutSpec:
 
 
 @dataclass(frozen=True)
-class Rect:
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-    def overlaps(self, other: "Rect", eps: float = 1e-9) -> bool:
-        return (self.x0 < other.x1 - eps and other.x0 < self.x1 - eps
-                and self.y0 < other.y1 - eps and other.y0 < self.y1 - eps)
-
-    def contains(self, x: float, y: float) -> bool:
-        return self.x0 <= x <= self.x1 and self.y0 <= y <= self.y1
-
-    def grown(self, d: float) -> "Rect":
-        return Rect(self.x0 - d, self.y0 - d, self.x1 + d, self.y1 + d)
-
-    @property
-    def center(self) -> tuple[float, float]:
-        return ((self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2)
-
-    @property
-    def size(self) -> tuple[float, float]:
-        return (self.x1 - self.x0, self.y1 - self.y0)
-
-    def distance_to(self, x: float, y: float) -> float:
-        dx = max(self.x0 - x, 0.0, x - self.x1)
-        dy = max(self.y0 - y, 0.0, y - self.y1)
-        return math.hypot(dx, dy)
-
-
-@dataclass(frozen=True)
-class Pose:
-    """Where a visitor stands (eye at ``z``) and which way they look."""
-
-    x: float
-    y: float
-    h: float
-    z: float = 1.6
-    p: float = 0.0
-
-    @property
-    def forward(self) -> tuple[float, float]:
-        return heading_vector(self.h)
-
-
-def heading_vector(h: float) -> tuple[float, float]:
-    rad = math.radians(h)
-    return (-math.sin(rad), math.cos(rad))
-
-
-def heading_of(dx: float, dy: float) -> float:
-    return math.degrees(math.atan2(-dx, dy))
-
-
-@dataclass(frozen=True)
 class Door:
     side: Side
     x: float
@@ -175,7 +125,7 @@ class Room:
     def entry_pose(self, spec: LayoutSpec) -> Pose:
         """Just inside the entry doorway, looking into the room."""
         door = next(d for d in self.doors if d.side == self.entry_side)
-        nx, ny = _NORMALS[self.entry_side]
+        nx, ny = NORMALS[self.entry_side]
         return Pose(door.x + nx * 1.5, door.y + ny * 1.5, heading_of(nx, ny), spec.eye_height)
 
 
@@ -277,7 +227,7 @@ class HallLayout:
         ]
         candidates += [(p.footprint, p.bottom, p.top, p) for p in self.placements]
         for rect, z0, z1, placement in candidates:
-            t = _ray_box(origin, direction, (rect.x0, rect.y0, z0), (rect.x1, rect.y1, z1))
+            t = ray_box(origin, direction, (rect.x0, rect.y0, z0), (rect.x1, rect.y1, z1))
             if t is not None and t < best[0]:
                 best = (t, placement)
         return best[1]
@@ -289,23 +239,6 @@ class HallLayout:
             return None
         t = -origin[2] / direction[2]
         return (origin[0] + direction[0] * t, origin[1] + direction[1] * t)
-
-
-def _ray_box(origin: Sequence[float], direction: Sequence[float],
-             lo: Sequence[float], hi: Sequence[float]) -> float | None:
-    t0, t1 = 0.0, math.inf
-    for o, d, a, b in zip(origin, direction, lo, hi):
-        if abs(d) < 1e-12:
-            if o < a or o > b:
-                return None
-            continue
-        ta, tb = (a - o) / d, (b - o) / d
-        if ta > tb:
-            ta, tb = tb, ta
-        t0, t1 = max(t0, ta), min(t1, tb)
-        if t0 > t1:
-            return None
-    return t0
 
 
 # -- building the layout ------------------------------------------------------------
@@ -369,7 +302,7 @@ def _side_towards(a: tuple[int, int], b: tuple[int, int]) -> Side:
     return {(1, 0): "E", (-1, 0): "W", (0, 1): "N", (0, -1): "S"}[(dx, dy)]
 
 
-def _wall_point(bounds: Rect, side: str, u: float) -> tuple[float, float]:
+def wall_point(bounds: Rect, side: str, u: float) -> tuple[float, float]:
     """Point on a wall line at distance ``u`` along it, counter-clockwise."""
     if side == "S":
         return (bounds.x0 + u, bounds.y0)
@@ -382,7 +315,7 @@ def _wall_point(bounds: Rect, side: str, u: float) -> tuple[float, float]:
 
 def _panel_slots(room_bounds: Rect, entry: Side, spec: LayoutSpec) -> list[tuple[Side, float, float]]:
     """Wall slots (side, x, y on the wall line) in reading order: from the
-    entry doorway counter-clockwise around the room and back to it."""
+    entry doorway clockwise around the room and back to it."""
     lo, hi = spec._half_range()
     n = spec._slots_per_half()
     span = n * spec.panel_width + (n - 1) * (spec.panel_pitch - spec.panel_width) if n else 0.0
@@ -392,21 +325,23 @@ def _panel_slots(room_bounds: Rect, entry: Side, spec: LayoutSpec) -> list[tuple
     start = SIDES_CCW.index(entry)
     order = [SIDES_CCW[(start + i) % 4] for i in range(4)]
     slots: list[tuple[Side, float, float]] = []
-    slots += [(entry, *_wall_point(room_bounds, entry, u)) for u in half_b]
+    slots += [(entry, *wall_point(room_bounds, entry, u)) for u in half_b]
     for side in order[1:]:
-        slots += [(side, *_wall_point(room_bounds, side, u)) for u in half_a + half_b]
-    slots += [(entry, *_wall_point(room_bounds, entry, u)) for u in half_a]
-    return slots
+        slots += [(side, *wall_point(room_bounds, side, u)) for u in half_a + half_b]
+    slots += [(entry, *wall_point(room_bounds, entry, u)) for u in half_a]
+    # Built counter-clockwise, used clockwise: a visitor facing a wall then
+    # reads its panels left to right, as Chinese text runs.
+    return slots[::-1]
 
 
 def _pedestal_slots(room_bounds: Rect, entry: Side, spec: LayoutSpec) -> list[tuple[float, float]]:
     cx, cy = room_bounds.center
     d = spec.pedestal_offset
-    # Counter-clockwise by angle, starting just after the entry doorway.
-    nx, ny = _NORMALS[entry]
+    # Clockwise by angle (like the wall panels), starting beside the entry doorway.
+    nx, ny = NORMALS[entry]
     entry_angle = math.atan2(-ny, -nx)  # direction from centre to the entry wall
     quads = [(cx + sx * d, cy + sy * d) for sx, sy in ((1, 1), (-1, 1), (-1, -1), (1, -1))]
-    return sorted(quads, key=lambda q: (math.atan2(q[1] - cy, q[0] - cx) - entry_angle) % (2 * math.pi))
+    return sorted(quads, key=lambda q: (entry_angle - math.atan2(q[1] - cy, q[0] - cx)) % (2 * math.pi))
 
 
 def _spread(slots: list, count: int) -> list:
@@ -415,6 +350,20 @@ def _spread(slots: list, count: int) -> list:
     if count <= 0:
         return []
     return [slots[int((i + 0.5) * len(slots) / count)] for i in range(count)]
+
+
+def _in_sight(slots: list[tuple[Side, float, float]], count: int, entry: Pose) -> list[tuple[Side, float, float]]:
+    """The ``count`` slots most in view of a visitor walking in (opposite
+    wall first, then the far ends of the side walls), kept in reading order,
+    so a room with few exhibits greets the visitor with them."""
+    fx, fy = entry.forward
+
+    def off_axis(slot: tuple[Side, float, float]) -> float:
+        dx, dy = slot[1] - entry.x, slot[2] - entry.y
+        return -(fx * dx + fy * dy) / (math.hypot(dx, dy) or 1.0)
+
+    chosen = sorted(range(len(slots)), key=lambda i: (round(off_axis(slots[i]), 6), i))[:max(0, count)]
+    return [slots[i] for i in sorted(chosen)]
 
 
 def build_layout(exhibits: Sequence[ExhibitLike], spec: LayoutSpec | None = None) -> HallLayout:
@@ -450,7 +399,7 @@ def build_layout(exhibits: Sequence[ExhibitLike], spec: LayoutSpec | None = None
                             (None if k == len(chunks) - 1 else _side_towards(cell, cells[k + 1]), k + 1)):
             if side is None:
                 continue
-            x, y = _wall_point(bounds, side, size / 2)
+            x, y = wall_point(bounds, side, size / 2)
             doors.append(Door(side, x, y, spec.door_width, other))
         rooms.append(Room(k, chunk.section, chunk.part, chunk.parts, cell, bounds, tuple(doors), entry))
 
@@ -459,7 +408,9 @@ def build_layout(exhibits: Sequence[ExhibitLike], spec: LayoutSpec | None = None
     half_t = spec.wall_thickness / 2
     for room, chunk in zip(rooms, chunks):
         n_pedestals = sum(1 for e in chunk.exhibits if e.model is not None)
-        panel_slots = iter(_spread(_panel_slots(room.bounds, room.entry_side, spec), len(chunk.exhibits) - n_pedestals))
+        n_panels = len(chunk.exhibits) - n_pedestals
+        panel_slots = iter(_in_sight(_panel_slots(room.bounds, room.entry_side, spec), n_panels,
+                                     room.entry_pose(spec)))
         pedestal_slots = iter(_spread(_pedestal_slots(room.bounds, room.entry_side, spec), n_pedestals))
         cx, cy = room.bounds.center
         for exhibit in chunk.exhibits:
@@ -478,7 +429,7 @@ def build_layout(exhibits: Sequence[ExhibitLike], spec: LayoutSpec | None = None
                                             view, order, exhibit.year))
             else:
                 side, wx, wy = next(panel_slots)
-                nx, ny = _NORMALS[side]
+                nx, ny = NORMALS[side]
                 inset = half_t + spec.panel_depth
                 px, py = wx + nx * inset, wy + ny * inset
                 # Footprint from the wall face to the panel front.
@@ -529,118 +480,3 @@ def _walls(rooms: list[Room], spec: LayoutSpec) -> list[Rect]:
             parts = [(y0, mid - half_door), (mid + half_door, y1)] if has_door else [(y0, y1)]
             walls += [Rect(x - t, a, x + t, b) for a, b in parts]
     return walls
-
-
-def ease_in_out(t: float) -> float:
-    """Smoothstep-like cubic easing: gentle start and stop for camera glides."""
-    t = min(1.0, max(0.0, t))
-    return t * t * (3 - 2 * t)
-
-
-def interpolate_pose(a: Pose, b: Pose, t: float) -> Pose:
-    """Eased pose between ``a`` and ``b``; the heading turns the short way."""
-    e = ease_in_out(t)
-    dh = (b.h - a.h + 180.0) % 360.0 - 180.0
-    return Pose(a.x + (b.x - a.x) * e, a.y + (b.y - a.y) * e, a.h + dh * e,
-                a.z + (b.z - a.z) * e, a.p + (b.p - a.p) * e)
-
-
-# -- paths for the camera -------------------------------------------------------------
-
-def segment_clear(layout: HallLayout, a: tuple[float, float], b: tuple[float, float], radius: float) -> bool:
-    length = math.hypot(b[0] - a[0], b[1] - a[1])
-    steps = max(1, math.ceil(length / 0.2))
-    return not any(layout.blocked(a[0] + (b[0] - a[0]) * i / steps, a[1] + (b[1] - a[1]) * i / steps, radius)
-                   for i in range(steps + 1))
-
-
-def plan_path(layout: HallLayout, start: tuple[float, float], goal: tuple[float, float], *,
-              radius: float = 0.3, cell: float = 0.5, max_rooms: int = 4) -> list[tuple[float, float]] | None:
-    """A walkable polyline from ``start`` to ``goal`` through the rooms between
-    them on the chain, or None when it is too far to glide (the caller cuts)
-    or no way exists. Grid breadth-first search, then string pulling."""
-    if segment_clear(layout, start, goal, radius):
-        return [start, goal]
-    ra, rb = layout.room_at(*start), layout.room_at(*goal)
-    if ra is None or rb is None:
-        return None
-    lo, hi = sorted((ra.index, rb.index))
-    if hi - lo + 1 > max_rooms:
-        return None
-    rooms = layout.rooms[lo:hi + 1]
-    x0 = min(r.bounds.x0 for r in rooms)
-    y0 = min(r.bounds.y0 for r in rooms)
-    x1 = max(r.bounds.x1 for r in rooms)
-    y1 = max(r.bounds.y1 for r in rooms)
-    nx, ny = int((x1 - x0) / cell), int((y1 - y0) / cell)
-    allowed = {r.index for r in rooms}
-
-    def centre(i: int, j: int) -> tuple[float, float]:
-        return (x0 + (i + 0.5) * cell, y0 + (j + 0.5) * cell)
-
-    def free(i: int, j: int) -> bool:
-        x, y = centre(i, j)
-        room = layout.room_at(x, y)
-        return room is not None and room.index in allowed and not layout.blocked(x, y, radius)
-
-    def to_cell(p: tuple[float, float]) -> tuple[int, int]:
-        return (min(nx - 1, max(0, int((p[0] - x0) / cell))), min(ny - 1, max(0, int((p[1] - y0) / cell))))
-
-    def nearest_free(c: tuple[int, int]) -> tuple[int, int] | None:
-        for r in range(0, 4):
-            for i in range(c[0] - r, c[0] + r + 1):
-                for j in range(c[1] - r, c[1] + r + 1):
-                    if 0 <= i < nx and 0 <= j < ny and free(i, j):
-                        return (i, j)
-        return None
-
-    s, g = nearest_free(to_cell(start)), nearest_free(to_cell(goal))
-    if s is None or g is None:
-        return None
-    from collections import deque
-    came: dict[tuple[int, int], tuple[int, int] | None] = {s: None}
-    queue = deque([s])
-    while queue:
-        c = queue.popleft()
-        if c == g:
-            break
-        for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)):
-            n = (c[0] + di, c[1] + dj)
-            if n in came or not (0 <= n[0] < nx and 0 <= n[1] < ny):
-                continue
-            if not free(*n) or (di and dj and not (free(c[0] + di, c[1]) and free(c[0], c[1] + dj))):
-                continue
-            came[n] = c
-            queue.append(n)
-    if g not in came:
-        return None
-    cells = []
-    c: tuple[int, int] | None = g
-    while c is not None:
-        cells.append(c)
-        c = came[c]
-    points = [start] + [centre(*c) for c in reversed(cells)] + [goal]
-    # String pulling: keep only the corners a straight walk cannot cut.
-    pulled = [points[0]]
-    i = 0
-    while i < len(points) - 1:
-        j = len(points) - 1
-        while j > i + 1 and not segment_clear(layout, points[i], points[j], radius * 0.9):
-            j -= 1
-        pulled.append(points[j])
-        i = j
-    return pulled
-
-
-def path_length(points: Sequence[tuple[float, float]]) -> float:
-    return sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(points, points[1:]))
-
-
-def point_along(points: Sequence[tuple[float, float]], distance: float) -> tuple[float, float]:
-    for a, b in zip(points, points[1:]):
-        seg = math.hypot(b[0] - a[0], b[1] - a[1])
-        if distance <= seg and seg > 0:
-            f = distance / seg
-            return (a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f)
-        distance -= seg
-    return points[-1]

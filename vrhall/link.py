@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import queue
 
-from broker.messages import GuideAction
+from broker.messages import DialogueTurn, GuideAction
 
 
 def subscribe_guide(client, hall_id: str, inbox: "queue.Queue[object]") -> str:
@@ -15,3 +15,12 @@ def subscribe_guide(client, hall_id: str, inbox: "queue.Queue[object]") -> str:
         inbox.put(action)
 
     return client.subscribe(GuideAction, on_guide_action, hall_id=hall_id)
+
+
+def subscribe_dialogue(client, inbox: "queue.Queue[object]") -> str:
+    """Every robot's dialogue turns, shown as subtitles in the hall."""
+
+    async def on_dialogue_turn(turn: DialogueTurn) -> None:
+        inbox.put(turn)
+
+    return client.subscribe(DialogueTurn, on_dialogue_turn)

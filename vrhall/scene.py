@@ -34,7 +34,7 @@ WAINSCOT = (0.46, 0.08, 0.06, 1.0)
 GOLD = (0.86, 0.66, 0.28, 1.0)
 FLOOR = (0.36, 0.22, 0.15, 1.0)
 CARPET = (0.62, 0.06, 0.05, 1.0)
-CEILING = (0.90, 0.85, 0.76, 1.0)
+CEILING = (0.78, 0.71, 0.60, 1.0)
 LIGHT_PANEL = (1.0, 0.96, 0.86, 1.0)
 BOARD = (0.42, 0.05, 0.04, 1.0)
 STONE = (0.30, 0.20, 0.17, 1.0)
@@ -72,6 +72,7 @@ class HallBuilder:
     atlas_size: tuple[int, int] = (1024, 1024)
     atlas_slot: tuple[int, int] = (256, 192)
     _font: object = None
+    _pictures: dict = field(default_factory=dict, repr=False)
 
     @property
     def font(self):
@@ -113,7 +114,7 @@ class HallBuilder:
         node = NodePath(f"room-{room.index}")
         shell = MeshBuilder(f"shell-{room.index}")
         self._shell(shell, layout, room, walls)
-        atlas = Atlas(self.atlas_size, self.atlas_slot)
+        atlas = Atlas(_atlas_size(self.atlas_size, self.atlas_slot, len(placements)), self.atlas_slot)
         pictures = MeshBuilder(f"pictures-{room.index}", textured=True)
         texts = node.attachNewNode(f"texts-{room.index}")
         models = node.attachNewNode(f"models-{room.index}")
@@ -124,7 +125,7 @@ class HallBuilder:
 
         for p in placements:
             exhibit = by_id[p.exhibit_id]
-            picture = load_picture(self.resolve(exhibit.image)) if exhibit.image else None
+            picture = self._picture(exhibit.image) if exhibit.image else None
             if picture is None and exhibit.model is None:
                 reason = "没有图片" if exhibit.image is None else "图片缺失或无法读取"
                 skipped.append(f"展品 {exhibit.id}「{exhibit.title}」{reason}，已用占位卡片")
@@ -199,11 +200,11 @@ class HallBuilder:
 
     def _banner(self, mesh: MeshBuilder, texts, room: Room, side: str) -> None:
         """The room's title on a red banner in the middle of a wall without a door."""
-        from .layout import _NORMALS, _wall_point, heading_of
+        from .layout import NORMALS, heading_of, wall_point
 
         spec = self.spec
-        wx, wy = _wall_point(room.bounds, side, spec.room_size / 2)
-        nx, ny = _NORMALS[side]
+        wx, wy = wall_point(room.bounds, side, spec.room_size / 2)
+        nx, ny = NORMALS[side]
         facing = heading_of(nx, ny)
         cx, cy = wx + nx * spec.wall_thickness / 2, wy + ny * spec.wall_thickness / 2
         mesh.vertical_rect(cx, cy, facing, 3.3, 1.55, 3.15, 0.01, GOLD)
@@ -264,6 +265,21 @@ class HallBuilder:
         np_.setPos(x + fx * offset, y + fy * offset, z)
         np_.setH(facing + 180.0)
 
+    def forget_pictures(self) -> None:
+        self._pictures.clear()
+
+    def _picture(self, ref: MediaRef):
+        """Decoded, shrunk pictures by hash: a hot reload reuses them."""
+        cached = self._pictures.get(ref.sha256)
+        if cached is None:
+            cached = load_picture(self.resolve(ref), self.atlas_slot)
+            if cached is None:
+                return None
+            if len(self._pictures) > 2000:
+                self._pictures.clear()
+            self._pictures[ref.sha256] = cached
+        return cached
+
     # -- models -----------------------------------------------------------------
     def _load_model(self, exhibit: Exhibit):
         from panda3d.core import Filename
@@ -312,6 +328,16 @@ class HallBuilder:
         k.setHpr(30, -50, 0)
         models.setLight(a)
         models.setLight(k)
+
+
+def _atlas_size(size: tuple[int, int], slot: tuple[int, int], count: int) -> tuple[int, int]:
+    """Grow the atlas (in powers of two, which every renderer takes) when a
+    room holds more pictures than the default size has slots for."""
+    w, h = size
+    cols = max(1, w // slot[0])
+    while (h // slot[1]) * cols < count:
+        h *= 2
+    return (w, h)
 
 
 def _walls_by_room(layout: HallLayout) -> dict[int, list[Rect]]:

@@ -60,7 +60,7 @@ class EndpointSource(ContentSource):
 
         from content.endpoint import Endpoint, EndpointThread
 
-        from .link import subscribe_guide
+        from .link import subscribe_dialogue, subscribe_guide
 
         super().__init__(settings.site_id, device_id)
         self._first = threading.Event()
@@ -69,8 +69,63 @@ class EndpointSource(ContentSource):
         self.endpoint = Endpoint(settings, kind="vrhall", device_id=device_id, on_manifest=self._on_manifest)
 
         subscribe_guide(self.endpoint.client, device_id, self.inbox)
+        subscribe_dialogue(self.endpoint.client, self.inbox)
+        self.hall = None
+        self.settings = settings
+        self.endpoint.commands["show_item"] = self._show_item
+        self.endpoint.commands["screenshot"] = self._screenshot
         self.thread = EndpointThread(self.endpoint)
         self.thread.start()
+
+    def attach(self, hall) -> None:
+        self.hall = hall
+
+    # -- device commands (run in the endpoint's loop; the work runs in the Panda3D thread)
+    async def _ask_hall(self, work, timeout: float = 15.0):
+        import asyncio
+        import concurrent.futures
+
+        if self.hall is None:
+            raise RuntimeError("展厅界面未运行")
+        future: concurrent.futures.Future = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                future.set_result(work(self.hall))
+            except Exception as exc:  # handed back to the command's reply
+                future.set_exception(exc)
+
+        self.inbox.put(run)
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+
+    async def _show_item(self, command) -> dict:
+        exhibit_id = command.args.get("item_id") or command.args.get("exhibit_id")
+
+        def show(hall) -> dict:
+            if not exhibit_id or hall.layout is None or hall.layout.placement(exhibit_id) is None:
+                raise ValueError(f"未知展品 {exhibit_id}")
+            hall.fly_to(exhibit_id)
+            return {"exhibit_id": exhibit_id}
+
+        return await self._ask_hall(show)
+
+    async def _screenshot(self, command) -> dict:
+        """Render the current view and upload it to the admin, like the kiosks."""
+        import tempfile
+
+        import httpx
+
+        def shoot(hall) -> bytes:
+            with tempfile.TemporaryDirectory() as tmp:
+                return hall.screenshot(Path(tmp) / "shot.png").read_bytes()
+
+        png = await self._ask_hall(shoot)
+        url = f"{self.settings.admin_url.rstrip('/')}/api/devices/{self.hall_id}/screenshot"
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            response = await http.post(url, content=png, headers={"Content-Type": "image/png",
+                                                                   "X-Request-Id": command.request_id})
+            response.raise_for_status()
+        return {"bytes": len(png), "uploaded_to": url}
 
     def _on_manifest(self, manifest) -> None:
         # Until the hall has taken its first manifest, keep the latest here;

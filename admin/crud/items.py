@@ -87,6 +87,13 @@ def versions(session: Session, *, item_id: str) -> list[ItemVersion]:
                                 .order_by(ItemVersion.number.desc())))
 
 
+def version_numbers(session: Session, *, version_ids: list[int]) -> dict[int, int]:
+    """Version id -> number, in one query (for lists)."""
+    if not version_ids:
+        return {}
+    return dict(session.execute(select(ItemVersion.id, ItemVersion.number).where(ItemVersion.id.in_(version_ids))).all())
+
+
 def approvals(session: Session, *, version_id: int) -> list[Approval]:
     return list(session.scalars(select(Approval).where(Approval.version_id == version_id).order_by(Approval.id)))
 

@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -95,19 +95,27 @@ def _get(session, device_id: str) -> Device:  # noqa: ANN001
 
 
 @router.get("", response_model=DeviceList, summary="设备实时列表")
-def list_devices(session: SessionDep, _: CurrentUser, kind: Kind | None = None, group: str | None = None,
-                 limit: int = 100, offset: int = 0) -> DeviceList:
-    limit, offset = max(1, min(limit, 1000)), max(0, offset)
+def list_devices(session: SessionDep, _: CurrentUser, kind: Kind | None = None,
+                 group: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
+                 offset: int = Query(0, ge=0)) -> DeviceList:
+    now = utcnow()
     query = select(Device)
     if kind:
         query = query.where(Device.kind == kind)
-    rows = list(session.scalars(query.order_by(Device.id)))
+    desired = desired_versions(session)
     if group:
-        rows = [d for d in rows if group in d.groups]
-    desired, now = desired_versions(session), utcnow()
-    online = sum(1 for d in rows if d.online and d.last_seen and now - d.last_seen < STALE_AFTER)
-    return DeviceList(total=len(rows), online=online,
-                      devices=[device_out(d, desired, now) for d in rows[offset:offset + limit]])
+        # Group membership is a JSON list: filter in Python (a site has hundreds
+        # of devices, not millions).
+        rows = [d for d in session.scalars(query.order_by(Device.id)) if group in d.groups]
+        total, page = len(rows), rows[offset:offset + limit]
+        online = sum(1 for d in rows if d.online and d.last_seen and now - d.last_seen < STALE_AFTER)
+    else:
+        count = select(func.count()).select_from(query.subquery())
+        total = session.scalar(count) or 0
+        online = session.scalar(select(func.count()).select_from(
+            query.where(Device.online.is_(True), Device.last_seen >= now - STALE_AFTER).subquery())) or 0
+        page = list(session.scalars(query.order_by(Device.id).limit(limit).offset(offset)))
+    return DeviceList(total=total, online=online, devices=[device_out(d, desired, now) for d in page])
 
 
 @router.post("", status_code=201, summary="登记设备并生成其配置（密码只显示这一次）")

@@ -117,7 +117,12 @@ def list_items(session: SessionDep, _: CurrentUser, kind: Kind | None = None, st
                q: str | None = Query(default=None, max_length=100), limit: int = Query(50, ge=1, le=500),
                offset: int = Query(0, ge=0)) -> ItemList:
     rows, total = crud.list_items(session, kind=kind, status=status, q=q, limit=limit, offset=offset)
-    return ItemList(total=total, items=[item_out(session, r) for r in rows])
+    numbers = crud.version_numbers(session, version_ids=[v for r in rows
+                                                         for v in (r.head_version_id, r.live_version_id) if v])
+    return ItemList(total=total, items=[
+        ItemOut(id=r.id, kind=r.kind, title=r.title, important=r.important, status=r.status,
+                status_label=STATUS_LABELS.get(r.status, r.status), head_version=numbers.get(r.head_version_id),
+                live_version=numbers.get(r.live_version_id), updated_at=r.updated_at) for r in rows])
 
 
 @router.post("", response_model=ItemDetail, status_code=201, summary="新建内容（草稿）")

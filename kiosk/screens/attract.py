@@ -90,6 +90,9 @@ class AttractScreen(Screen):
             changed = True
         return changed
 
+    def update_soon(self) -> bool:
+        return True
+
     def animating(self) -> bool:
         return self.fade < 1.0
 

@@ -55,6 +55,11 @@ class Screen:
     def animating(self) -> bool:
         return False
 
+    def update_soon(self) -> bool:
+        """True when a timer of this screen runs (carousel, playlist): the idle
+        loop then wakes four times a second instead of once."""
+        return False
+
     def draw(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
         raise NotImplementedError
 

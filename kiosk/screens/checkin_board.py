@@ -63,7 +63,7 @@ class CheckInBoardScreen(Screen):
         for i, name in enumerate(names[: cols * max(1, area.height // (cell_h + gap))]):
             r, c = divmod(i, cols)
             cell = pygame.Rect(area.x + c * (cell_w + gap), area.y + r * (cell_h + gap), cell_w, cell_h)
-            newest = i >= self._seen
+            newest = i == len(names) - 1  # the one who just arrived stands out
             card(surface, cell, theme.c("gold_pale") if newest else theme.c("surface"), theme.s("radius"),
                  border=theme.c("gold"))
             text.draw(surface, name, cell.center, theme.s("font_h1"), theme.c("primary_dark"), bold=True,

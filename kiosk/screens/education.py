@@ -47,16 +47,19 @@ class EducationScreen(Screen):
             x += 260 + gap // 2
         member = self.state.member
         right = rect.right
-        self.button(surface, (right - 300, rect.y, 300, theme.touch), "积分排名",
+        # Portrait has no room beside the tabs: the member row goes below them.
+        row_y = rect.y + (theme.touch + gap // 2 if self.app.portrait else 0)
+        self.button(surface, (right - 300, row_y, 300, theme.touch), "积分排名",
                     lambda: self.app.navigate("ranking"), style="gold")
         if member is None:
-            self.button(surface, (right - 620, rect.y, 300, theme.touch), "党员登录",
+            self.button(surface, (right - 620, row_y, 300, theme.touch), "党员登录",
                         lambda: self.app.navigate("signin"), style="primary")
         else:
-            self.button(surface, (right - 620, rect.y, 300, theme.touch), "退出登录", self.sign_out, style="ghost")
-            text.draw(surface, f"党员 {member.member_no} 已登录", (right - 650, rect.y + theme.touch // 2),
+            self.button(surface, (right - 620, row_y, 300, theme.touch), "退出登录", self.sign_out, style="ghost")
+            text.draw(surface, f"党员 {member.member_no} 已登录", (right - 650, row_y + theme.touch // 2),
                       theme.s("font_body"), theme.c("primary"), anchor="midright")
-        body = pygame.Rect(rect.x, rect.y + theme.touch + gap, rect.width, rect.height - theme.touch - gap)
+        top = row_y + theme.touch + gap
+        body = pygame.Rect(rect.x, top, rect.width, rect.bottom - top)
         if self.tab == "lessons":
             self._lessons(surface, body)
         else:

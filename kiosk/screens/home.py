@@ -35,6 +35,9 @@ class HomeScreen(Screen):
             banner_h += gap
         cells = grid(pygame.Rect(rect.x, rect.y + banner_h, rect.width, rect.height - banner_h), len(SECTIONS),
                      cols, gap)
+        if len(SECTIONS) % cols:
+            # The last tile of an incomplete row spans it.
+            cells[-1].width = rect.right - cells[-1].x
         for index, (cell, (screen, title, subtitle, kind)) in enumerate(zip(cells, SECTIONS)):
             self._tile(surface, cell, index, screen, title, subtitle, kind)
 

@@ -53,15 +53,26 @@ class NewsScreen(Screen):
             start, direction, progress = self.transition
             progress += dt / max(0.05, self.theme.t("transition_s", 0.6))
             self.transition = None if progress >= 1 else (start, direction, progress)
-            return True
+            # Mid-slide frames only need the carousel (draw_animation), not the page.
+            return self.transition is None
         self.timer += dt
+        self._prepare_next()
         if self.timer >= self.theme.t("carousel_s", 6):
             self.advance(1)
             return True
         return False
 
+    def update_soon(self) -> bool:
+        return True
+
     def animating(self) -> bool:
         return self.transition is not None
+
+    def _prepare_next(self) -> None:
+        """Render the next slide while nothing moves, so the slide-in frame only blits."""
+        news = self.news()
+        if len(news) > 1 and self.carousel_rect.width > 0:
+            self.slide(news[(self.index + 1) % len(news)], self.carousel_rect.size)
 
     def on_swipe(self, direction: str) -> bool:
         if direction in ("left", "right"):
@@ -116,7 +127,7 @@ class NewsScreen(Screen):
         self._draw_carousel(surface, carousel, news)
         self._draw_list(surface, listing, news)
 
-    def _draw_carousel(self, surface, rect, news) -> None:
+    def _draw_carousel(self, surface, rect, news, register: bool = True) -> None:
         theme = self.theme
         index = self.index % len(news)
         size = rect.size
@@ -136,7 +147,21 @@ class NewsScreen(Screen):
         for i in range(n):
             color = theme.c("gold") if i == index else theme.c("gold_pale")
             pygame.draw.circle(surface, color, (x0 + i * 36, rect.y + 48), 10 if i == index else 7)
-        self.bar.add(Button(rect, news[index].title, lambda: self.open(news[index], news), key="carousel"))
+        if register:
+            self.bar.add(Button(rect, news[index].title, self.open_current, key="carousel"))
+
+    def open_current(self) -> None:
+        news = self.news()
+        if news:
+            self.open(news[self.index % len(news)], news)
+
+    def draw_animation(self, surface: pygame.Surface) -> pygame.Rect | None:
+        """Redraw only the sliding carousel; the rest of the page is unchanged."""
+        news = self.news()
+        if not news or self.carousel_rect.width == 0:
+            return None
+        self._draw_carousel(surface, self.carousel_rect, news, register=False)
+        return self.carousel_rect
 
     def _draw_list(self, surface, rect, news) -> None:
         theme, text = self.theme, self.text

@@ -74,9 +74,10 @@ class MapScreen(Screen):
             pygame.draw.rect(surface, theme.c("gold_pale") if not chosen else theme.c("gold"), lr.inflate(16, 6),
                              border_radius=8)
             surface.blit(label, lr)
+            # The finger target is the pin itself (labels of close branches may touch).
             hit = pygame.Rect(0, 0, theme.touch, theme.touch)
             hit.midbottom = (pos[0], pos[1] + 10)
-            self.bar.add(Button(hit.union(lr), branch.title, lambda b=branch_id: self._select(b), key=f"pin:{branch_id}"))
+            self.bar.add(Button(hit, branch.title, lambda b=branch_id: self._select(b), key=f"pin:{branch_id}"))
         panel = pygame.Rect(rect.x, map_area.bottom + gap, rect.width, rect.bottom - map_area.bottom - gap) if portrait \
             else pygame.Rect(map_area.right + gap, rect.y, card_w, rect.height)
         self._branch_card(surface, panel, names.get(self.selected))

@@ -49,7 +49,7 @@ def draw_subtitles(app, surface: pygame.Surface) -> None:
     line_h = text.line_height(size, 1.35)
     height = sum(len(lines) for _, _, lines in rows) * line_h + 40 * len(rows) + 30
     band = pygame.Surface((w, height), pygame.SRCALPHA)
-    band.fill((40, 8, 12, 215))
+    band.fill((40, 8, 12, 242))
     pygame.draw.rect(band, theme.c("gold"), (0, 0, w, 5))
     y = 30
     for who, role, lines in rows:

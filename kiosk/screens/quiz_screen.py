@@ -76,43 +76,60 @@ class QuizScreen(Screen):
             return
         question = self.quiz.questions[self.index]
         gap = theme.s("gap")
+        portrait = self.app.portrait
         head = f"第 {self.index + 1} / {len(self.quiz.questions)} 题 · {'多选题' if question.multiple else '单选题'}"
         self.heading(surface, head, rect.topleft, "font_h2")
-        y = text.draw_wrapped(surface, question.text, pygame.Rect(rect.x, rect.y + 80, rect.width, 160),
+        options_w = rect.width if portrait else int(rect.width * 0.62)
+        y = text.draw_wrapped(surface, question.text, pygame.Rect(rect.x, rect.y + 80, options_w, 160),
                               theme.s("font_title"), theme.c("text"), spacing=1.3, max_lines=2)
-        y += gap
+        y += gap // 2
         option_h = max(theme.touch, 104)
         correct = set(question.correct)
         for i, option in enumerate(question.options):
-            row = pygame.Rect(rect.x, y, rect.width if self.app.portrait else rect.width * 2 // 3, option_h)
-            label = f"{'ABCDEFGH'[i % 8]}. {option}"
+            row = pygame.Rect(rect.x, y, options_w, option_h)
+            label = f"{'ABCDEFGH'[i % 8]}.  {option}"
             self.button(surface, row, label, lambda i=i: self.choose(i), style="choice", selected=i in self.chosen,
-                        size=theme.s("font_h2"), key=f"option:{i}")
-            if self.revealed:
-                mark = "✓ 正确答案" if i in correct else ("✗ 选择错误" if i in self.chosen else "")
-                if mark:
-                    text.draw(surface, mark, (row.right + 30, row.centery), theme.s("font_h2"),
-                              theme.c("ok") if i in correct else theme.c("wrong"), bold=True, anchor="midleft")
+                        size=theme.s("font_h2"), key=f"option:{i}", align="left")
+            if self.revealed and (i in correct or i in self.chosen):
+                self._mark(surface, row, "正确答案" if i in correct else "选错了", i in correct)
             y += option_h + gap // 2
+        if portrait:
+            panel = pygame.Rect(rect.x, y + gap // 2, rect.width, rect.bottom - y - theme.touch - gap * 2)
+        else:
+            panel = pygame.Rect(rect.x + options_w + gap * 2, rect.y + 80, rect.width - options_w - gap * 2,
+                                rect.height - 80 - theme.touch - gap)
+        button_rect = (rect.right - 320, rect.bottom - theme.touch, 320, theme.touch)
         if self.revealed:
             right = rules.is_correct(question, self.chosen)
-            verdict = "回答正确！" if right else "回答错误"
-            box = pygame.Rect(rect.x, y + gap // 2, rect.width, rect.bottom - y - theme.touch - gap * 2)
-            card(surface, box, theme.c("gold_pale"), theme.s("radius"), shadow=False)
-            text.draw(surface, verdict, (box.x + 30, box.y + 20), theme.s("font_h1"),
-                      theme.c("ok") if right else theme.c("wrong"), bold=True)
+            card(surface, panel, theme.c("surface"), theme.s("radius"), border=theme.c("ok") if right else theme.c("wrong"))
+            band = pygame.Rect(panel.x, panel.y, panel.width, 110)
+            pygame.draw.rect(surface, theme.c("ok") if right else theme.c("wrong"), band,
+                             border_top_left_radius=theme.s("radius"), border_top_right_radius=theme.s("radius"))
+            text.draw(surface, "回答正确" if right else "回答错误", (band.x + 36, band.centery), theme.s("font_title"),
+                      theme.c("on_primary"), bold=True, anchor="midleft")
             if question.explanation:
-                text.draw_wrapped(surface, "解析：" + question.explanation, pygame.Rect(box.x + 30, box.y + 90,
-                                  box.width - 60, box.height - 100), theme.s("font_body"), theme.c("text"))
+                inner = pygame.Rect(panel.x + 36, band.bottom + 30, panel.width - 72, panel.bottom - band.bottom - 50)
+                text.draw(surface, "解析", inner.topleft, theme.s("font_h2"), theme.c("primary_dark"), bold=True)
+                text.draw_wrapped(surface, question.explanation, pygame.Rect(inner.x, inner.y + 70, inner.width,
+                                  inner.height - 70), theme.s("font_body"), theme.c("text"))
             last = self.index == len(self.quiz.questions) - 1
-            self.button(surface, (rect.right - 320, rect.bottom - theme.touch, 320, theme.touch),
-                        "查看成绩" if last else "下一题", self.next)
+            self.button(surface, button_rect, "查看成绩" if last else "下一题", self.next)
         else:
-            self.button(surface, (rect.right - 320, rect.bottom - theme.touch, 320, theme.touch), "提交答案",
-                        self.submit)
+            if not portrait:
+                card(surface, panel, theme.c("gold_pale"), theme.s("radius"), shadow=False)
+                hint = "请选择所有正确的选项，然后提交" if question.multiple else "请选择一个答案，然后提交"
+                text.draw_wrapped(surface, hint, panel.inflate(-72, -72), theme.s("font_h2"), theme.c("muted"))
+            self.button(surface, button_rect, "提交答案", self.submit)
             if self.message:
                 text.draw(surface, self.message, (rect.right - 350, rect.bottom - theme.touch // 2),
                           theme.s("font_body"), theme.c("wrong"), anchor="midright")
+
+    def _mark(self, surface, row, label: str, good: bool) -> None:
+        theme, text = self.theme, self.text
+        surf = text.render(label, theme.s("font_small"), theme.c("on_primary"), bold=True)
+        pill = surf.get_rect(midright=(row.right - 28, row.centery)).inflate(32, 14)
+        pygame.draw.rect(surface, theme.c("ok") if good else theme.c("primary_deep"), pill, border_radius=pill.height // 2)
+        surface.blit(surf, surf.get_rect(center=pill.center))
 
     def _draw_result(self, surface, rect) -> None:
         theme, text = self.theme, self.text

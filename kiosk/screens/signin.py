@@ -62,7 +62,7 @@ class SignInScreen(Screen):
         gap = theme.s("gap")
         portrait = self.app.portrait
         form_w = rect.width if portrait else rect.width // 2 - gap
-        form = pygame.Rect(rect.x, rect.y, form_w, 620 if portrait else rect.height)
+        form = pygame.Rect(rect.x, rect.y, form_w, 820 if portrait else rect.height)
         card(surface, form, theme.c("surface"), theme.s("radius"), border=theme.c("line"))
         x, y = form.x + 48, form.y + 48
         self.heading(surface, "党员登录 领取学习积分", (x, y), "font_h1")
@@ -72,7 +72,7 @@ class SignInScreen(Screen):
             text.draw(surface, label, (x, y), theme.s("font_body"), theme.c("muted"))
             box = pygame.Rect(x, y + 50, form.width - 96, 110)
             shown = "●" * len(pad.value) if secret else pad.value
-            self.button(surface, box, shown or "点击输入", lambda k=key: setattr(self, "field", k), style="choice",
+            self.button(surface, box, shown or "点击输入", lambda k=key: setattr(self, "field", k), style="field",
                         selected=self.field == key, size=theme.s("font_title"), key=f"field:{key}")
             y = box.bottom + 40
         if self.message:

@@ -57,6 +57,10 @@ class AgentStats:
 
 
 class CheckInAgent:
+    """``publish`` and ``status`` are called from the frame worker thread (HallClient's
+    publish is thread-safe; a screen's status callback must be too, e.g. post an event);
+    ``greet`` is awaited on the event loop when it is a coroutine function, else called there."""
+
     def __init__(
         self,
         *,

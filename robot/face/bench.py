@@ -50,7 +50,7 @@ def _variants(image):
 
 
 def run_bench(*, photos: Path | None, members: int, as_json: bool, repeat: int, core: int | None,
-              liveness: bool = True) -> dict:
+              liveness: bool = True, queue_rounds: int = 2) -> dict:
     pinned = _pin_one_core(core)
     import cv2
     import numpy as np
@@ -62,7 +62,17 @@ def run_bench(*, photos: Path | None, members: int, as_json: bool, repeat: int, 
     from .pipeline import FacePipeline
     from .samples import fetch_sample_photos, letterbox
 
-    paths = {p.stem: p for p in Path(photos).iterdir()} if photos else fetch_sample_photos()
+    if photos:
+        from .enrolment import IMAGE_SUFFIXES
+        from .samples import ALL_PHOTOS
+
+        wanted = {Path(n).stem for n in ALL_PHOTOS}
+        paths = {p.stem: p for p in Path(photos).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.stem in wanted}
+        missing = wanted - set(paths)
+        if missing:
+            raise SystemExit(f"照片目录 {photos} 缺少: {sorted(missing)}")
+    else:
+        paths = fetch_sample_photos()
     images = {name: cv2.imread(str(path)) for name, path in paths.items()}
     config = FaceConfig()
     t0 = time.perf_counter()
@@ -134,7 +144,7 @@ def run_bench(*, photos: Path | None, members: int, as_json: bool, repeat: int, 
                     wrong += match.accepted and match.member.member_id != expected[name]
 
     # -- 4. check-ins per minute from a queue video --------------------------------------------
-    queue = _queue_bench(pipeline, config, paths, vec)
+    queue = _queue_bench(pipeline, config, paths, vec, rounds=queue_rounds)
 
     figures = {
         "bench": "face",
@@ -176,7 +186,7 @@ def run_bench(*, photos: Path | None, members: int, as_json: bool, repeat: int, 
     return figures
 
 
-def _queue_bench(pipeline, config, paths, vec) -> dict:
+def _queue_bench(pipeline, config, paths, vec, *, rounds: int = 2) -> dict:
     """Run the real agent over a queue video; each person in the queue is a new
     arrival (fresh ledger per slot), so throughput is not capped by the few
     identities the sample photos have."""
@@ -191,7 +201,7 @@ def _queue_bench(pipeline, config, paths, vec) -> dict:
     from .outbox import CheckInOutbox
     from .samples import queue_frames, write_video
 
-    order = ["obama2", "biden", "astronaut", "obama3", ("obama2", "biden"), "obama", "astronaut", "biden"] * 2
+    order = ["obama2", "biden", "astronaut", "obama3", ("obama2", "biden"), "obama", "astronaut", "biden"] * rounds
     known_slots = sum(len([n for n in ((e,) if isinstance(e, str) else e) if n != "astronaut"]) for e in order)
     fps, frames_each = 10.0, 6
     gallery = Gallery.for_embedder(pipeline.embedder)

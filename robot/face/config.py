@@ -8,6 +8,7 @@ operator can tune it with ``hall robot face identify``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -16,7 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class FaceConfig(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HALL_FACE_", extra="ignore")
+    # Same .env file as HallSettings, so one file configures a device.
+    model_config = SettingsConfigDict(env_prefix="HALL_FACE_", extra="ignore",
+                                      env_file=os.environ.get("HALL_ENV_FILE", ".env"), env_file_encoding="utf-8")
 
     # -- engines --------------------------------------------------------------
     detector: Literal["haar", "hog", "yunet"] = "haar"

@@ -83,10 +83,15 @@ class CheckInOutbox:
         for path in sorted(self.pending_dir.glob("*.json")):
             try:
                 out.append(CheckIn.from_json(path.read_bytes()))
+            except FileNotFoundError:
+                continue  # acked meanwhile (acks arrive on another thread)
             except (OSError, MessageError) as exc:
                 # Keep the bytes for an operator to look at, but stop resending them.
-                log.warning("待发签到文件损坏，已移到 %s.bad: %s", path.name, exc)
-                path.rename(path.with_suffix(".bad"))
+                log.warning("待发签到文件损坏，已移到 %s: %s", path.with_suffix(".bad").name, exc)
+                try:
+                    path.rename(path.with_suffix(".bad"))
+                except FileNotFoundError:
+                    pass
         return sorted(out, key=lambda c: c.ts)
 
     def ack(self, checkin_id: str) -> bool:

@@ -402,3 +402,32 @@ def test_oversized_and_over_limit_media_are_refused(tmp_path, content_server, si
     with pytest.raises(MediaError, match="over the limit"):
         run(apply_and_close(small_cache, v3, key=signer.public_key))
     _assert_still_v1(tmp_path, cache, v1, signer)
+
+
+def test_cache_with_the_plain_asyncio_client(tmp_path, content_server, signer) -> None:
+    """The cache takes any client with ``get(url)`` (status + iter_bytes), and its
+    OSError-style failures still come out as the cache's own errors."""
+    http_get = pytest.importorskip("content.http_get")
+    store = content_server.store
+    v1 = content_server.publish(manifest(1, [ref(store, blob(41, 300_000)), ref(store, blob(42, 1000))]), signer)
+    broken = ref(store, blob(43, 200_000))
+    v2 = content_server.publish(manifest(2, [broken]), signer)
+    content_server.faults[broken.sha256] = "truncate"
+    gone = v1.model_copy(update={"manifest_sha256": "e" * 64, "version": 3,
+                                 "manifest_url": "http://127.0.0.1:9/manifests/x.json"})
+
+    async def scenario():
+        client = http_get.HttpGetClient(timeout=10)
+        cache = MediaCache(tmp_path / "c", http=client)
+        try:
+            assert (await cache.apply(v1, signer.public_key)).version == 1
+            with pytest.raises(MediaError, match="download failed"):
+                await cache.apply(v2, signer.public_key)
+            with pytest.raises(ManifestError, match="download failed"):
+                await cache.apply(gone, signer.public_key)
+            return cache
+        finally:
+            await client.aclose()
+
+    cache = run(scenario())
+    _assert_still_v1(tmp_path, cache, v1, signer)

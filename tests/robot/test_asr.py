@@ -117,3 +117,29 @@ def test_streaming_decode_gives_the_same_text_as_whole_utterance(korean):
     for start in range(0, len(samples), 3200):
         stream.feed(samples[start:start + 3200])
     assert stream.finish().text == korean.transcribe(samples).text == "로봇 시작"
+
+
+def test_push_to_talk_decodes_while_the_visitor_speaks(korean):
+    """The microphone path with recorded frames in place of PortAudio."""
+    from robot.audio import frames
+    from robot.runner import listen_once
+    from robot.settings import RobotSettings
+
+    recording = np.concatenate([np.zeros(RATE // 2, np.int16), speak_korean("역사 전시관"),
+                                np.zeros(RATE, np.int16), speak_korean("다시")])
+
+    class RecordedMic:
+        def __init__(self, device):
+            self.device = device
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def frames(self):
+            yield from frames(recording)
+
+    settings = RobotSettings(_env_file=None)
+    assert listen_once(korean, settings, open_mic=RecordedMic) == "역사 전시관"  # first utterance only

@@ -71,3 +71,24 @@ def test_affirmation_and_denial():
     assert is_affirmation("是的") and is_affirmation("对") and is_affirmation("好的。")
     assert is_denial("不是") and is_denial("都不对")
     assert not is_affirmation("不是") and not is_denial("是的")
+
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from robot.nlu import INTENTS
+
+_CHINESE = st.text(alphabet=st.sampled_from(list("遵义会议带我去哪里是的第二个停再说一遍你好一九二一年长征党费 ，。？!?a1")),
+                   max_size=40)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(_CHINESE, st.text(max_size=60)))
+def test_any_text_gets_an_intent_and_a_reply(recognizer, manager, text):
+    from robot.dialogue import Session
+
+    assert recognizer.understand(text).intent in INTENTS
+    session = Session()
+    for _ in range(2):  # the second turn exercises the follow-up paths
+        reply = manager.respond(text, session)
+        assert reply.intent in INTENTS + ("guide",) and isinstance(reply.text, str)

@@ -47,3 +47,12 @@ def test_bad_override_lines_are_explained(tmp_path, content, reason):
     table.write_text(content, encoding="utf-8")
     with pytest.raises(OverrideError, match=reason):
         load_overrides(table)
+
+
+def test_the_shipped_example_override_table_is_valid():
+    from pathlib import Path
+
+    import robot
+
+    table = load_overrides(Path(robot.__file__).parent / "data" / "pinyin_overrides.example.yaml")
+    assert table["长征"] == "chang2 zheng1" and all(len(w) == len(p.split()) for w, p in table.items())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -229,3 +228,44 @@ def test_hall_robot_command_over_the_broker(mqtt_broker, kb_path, tmp_path):
     assert lines == ["机器人：好的，请跟我来，我带您去看“南湖红船”。", "机器人：正在带您前往“南湖红船”。",
                      "机器人：已到达“南湖红船”。"]
     assert [(a.action, a.exhibit_id, a.requested_by) for a in hall_actions] == [("goto", "nanhu", "robot-9")]
+
+
+def test_a_new_question_interrupts_the_answer_being_spoken(kb, tts):
+    from robot.service import NullClient
+
+    events = []
+    speaker = Speaker(tts, sink=SilentSink(realtime=True), on_event=events.append)
+    robot = RobotService(site_id="s", device_id="robot-1", client=NullClient(), kb=kb, speaker=speaker)
+
+    async def main():
+        await robot.handle_text("入党誓词的内容是什么")  # a long answer, several seconds of speech
+        await wait_for(lambda: any(e.kind == "start" for e in events))
+        await robot.handle_text("停")
+        await wait_for(lambda: any(e.kind == "interrupted" for e in events))
+        await wait_for(lambda: speaker.wait_idle(0))
+
+    try:
+        asyncio.run(main())
+    finally:
+        speaker.close()
+    kinds = [(e.kind, e.text) for e in events]
+    assert kinds[0][0] == "start" and kinds[1][0] == "interrupted"
+    # What follows is only the short acknowledgement of "停", never the rest of the oath.
+    assert [t for k, t in kinds[2:] if k == "start"] == ["好的。"]
+
+
+def test_stop_while_guiding_asks_the_hall_to_stop(kb):
+    from robot.service import NullClient
+
+    client = NullClient()
+    robot = RobotService(site_id="s", device_id="robot-1", client=client, kb=kb, hall_id="hall-7")
+
+    async def main():
+        await robot.handle_text("带我去遵义会议")
+        await robot.handle_text("停下")
+
+    asyncio.run(main())
+    actions = [m for m in client.published if isinstance(m, GuideAction)]
+    assert [(a.action, a.hall_id, a.exhibit_id) for a in actions] == [("goto", "hall-7", "zunyi"),
+                                                                       ("stop", "hall-7", None)]
+    assert actions[1].session_id == actions[0].session_id

@@ -44,3 +44,20 @@ def test_spoken_form_for_tts_reads_years_digit_by_digit_and_times_as_clock():
 
 def test_round_trip_year_through_both_directions():
     assert normalize(arabic_to_spoken("1935年1月")) == "1935年1月"
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=999_999_999))
+def test_cardinal_round_trip(value):
+    assert chinese_to_int(int_to_chinese(value)) == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=1000, max_value=2099), st.integers(min_value=1, max_value=12))
+def test_dates_survive_speech_and_recognition(year, month):
+    written = f"{year}年{month}月"
+    assert normalize(arabic_to_spoken(written)) == written

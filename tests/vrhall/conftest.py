@@ -99,18 +99,7 @@ def hall_app(panda_base, resolver):
                   interactive=False)
     app.published = published  # type: ignore[attr-defined]
     yield app
-    panda_base.taskMgr.remove("vrhall-frame")
-    if app.report is not None:
-        app.report.root.removeNode()
-    app._overlay.removeNode()
-    app._card.removeNode()
-    app._subtitle.removeNode()
-    if app._minimap is not None:
-        app._minimap.removeNode()
-    if app.stereo:
-        app.disable_stereo()
-    for button in app._buttons:
-        button.destroy()
+    app.destroy()
 
 
 @pytest.fixture(scope="session")
@@ -152,6 +141,14 @@ def content_http(tmp_path):
             self.end_headers()
             self.wfile.write(body)
 
+        def do_POST(self):  # noqa: N802 - screenshot uploads, as the admin takes them
+            length = int(self.headers.get("Content-Length", "0"))
+            uploads.append((self.path, self.rfile.read(length)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    uploads: list = []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -161,6 +158,8 @@ def content_http(tmp_path):
 
     class Admin:
         public_key = signer.public_key_b64
+        url = base_url
+        received = uploads
 
         def put_media(self, path: Path) -> None:
             store.put_bytes(path.read_bytes())
@@ -177,3 +176,26 @@ def content_http(tmp_path):
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def gltf_pyramid() -> bytes:
+    """A four-triangle glTF 2.0 model with its buffer embedded (no files)."""
+    import base64
+    import json
+    import struct
+
+    pos = [(0, 0, 0), (1, 0, 0), (0.5, 1, 0), (0.5, 0.5, 1)]
+    idx = [0, 1, 2, 0, 1, 3, 1, 2, 3, 2, 0, 3]
+    pb = b"".join(struct.pack("<3f", *p) for p in pos)
+    ib = b"".join(struct.pack("<H", i) for i in idx)
+    buf = pb + ib
+    doc = {"asset": {"version": "2.0"}, "scene": 0, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}],
+           "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1}]}],
+           "buffers": [{"byteLength": len(buf),
+                        "uri": "data:application/octet-stream;base64," + base64.b64encode(buf).decode()}],
+           "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": len(pb)},
+                           {"buffer": 0, "byteOffset": len(pb), "byteLength": len(ib)}],
+           "accessors": [{"bufferView": 0, "componentType": 5126, "count": 4, "type": "VEC3",
+                          "min": [0, 0, 0], "max": [1, 1, 1]},
+                         {"bufferView": 1, "componentType": 5123, "count": 12, "type": "SCALAR"}]}
+    return json.dumps(doc).encode()

@@ -8,7 +8,8 @@ from broker.messages import ExhibitView, GuideAction, GuideStatus
 from content.model import Exhibit
 from vrhall.analytics import DwellTracker, exhibit_in_view
 from vrhall.guide import EMPTY_ROUTE, EXPIRED, NOTHING_RUNNING, UNKNOWN_EXHIBIT, GuideMachine
-from vrhall.layout import build_layout, plan_path
+from vrhall.layout import build_layout
+from vrhall.paths import plan_path
 from vrhall.narration import narration_seconds, split_sentences, subtitle_at, subtitles
 
 SITE, HALL = "site1", "hall-1"

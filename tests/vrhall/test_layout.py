@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from content.model import Exhibit, MediaRef
-from vrhall.layout import OTHER_SECTION, LayoutSpec, build_layout, order_sections, plan_path, segment_clear
+from vrhall.layout import OTHER_SECTION, LayoutSpec, build_layout, order_sections
+from vrhall.paths import plan_path, segment_clear
 
 MODEL = MediaRef(sha256="b" * 64, mime="model/gltf-binary", size=10)
 SECTIONS = ["建党伟业", "长征精神", "抗日烽火", "开国大典", "改革开放", "新时代"]

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from broker.client import HallClient
-from broker.messages import ExhibitView, GuideAction, GuideStatus
-from vrhall.link import subscribe_guide
+from broker.messages import CommandReply, DeviceCommand, DialogueTurn, ExhibitView, GuideAction, GuideStatus
+from vrhall.link import subscribe_dialogue, subscribe_guide
 
 HALL = "hall-1"
 SPEEDUP = 25.0  # the hall's clock runs fast so glides and dwells take a fraction of a second
@@ -43,6 +43,7 @@ def wired_hall(mqtt_broker, hall_app, exhibits):
         received.append(message)
 
     subscribe_guide(hall_client, HALL, hall_app.inbox)
+    subscribe_dialogue(hall_client, hall_app.inbox)
     robot.subscribe(GuideStatus, collect, hall_id=HALL)
     robot.subscribe(ExhibitView, collect, device_id=HALL)
 
@@ -133,7 +134,7 @@ def test_published_manifests_build_and_hot_reload_through_the_endpoint(mqtt_brok
         if e.image is not None:
             content_http.put_media(media_dir / e.image.sha256)
     settings = mqtt_broker.settings(site_id="test-site", data_dir=tmp_path / "hall-data",
-                                    public_key=content_http.public_key, groups=["hall"])
+                                    public_key=content_http.public_key, groups=["hall"], admin_url=content_http.url)
     admin = HallClient(mqtt_broker.settings(site_id="test-site"), client_id="admin", kind="admin",
                        availability=False)
     loop = LoopThread()
@@ -149,6 +150,7 @@ def test_published_manifests_build_and_hot_reload_through_the_endpoint(mqtt_brok
         hall_app.builder.resolve = source.resolve
         hall_app.inbox = source.inbox
         hall_app.publish = source.publish
+        source.attach(hall_app)
         report = hall_app.load_manifest(manifest)
         assert len(report.layout.rooms) == 2
         assert not [n for n in report.skipped if "图片缺失" in n]  # media came through the cache
@@ -170,7 +172,32 @@ def test_published_manifests_build_and_hot_reload_through_the_endpoint(mqtt_brok
         admin.publish(goto)
         assert pump(hall_app, lambda: statuses(received, goto.request_id))
         assert statuses(received, goto.request_id)[0].state == "accepted"
+
+        # Device commands from the admin: show an item, take a screenshot.
+        admin.subscribe(CommandReply, collect, device_id=HALL)
+        time.sleep(0.3)
+        show = DeviceCommand(site_id="test-site", device_id=HALL, command="show_item", args={"item_id": "nope"})
+        shot = DeviceCommand(site_id="test-site", device_id=HALL, command="screenshot")
+        admin.publish(show)
+        admin.publish(shot)
+
+        def reply(request_id):
+            return next((m for m in received if isinstance(m, CommandReply) and m.request_id == request_id), None)
+
+        assert pump(hall_app, lambda: reply(show.request_id) and reply(shot.request_id), timeout=30)
+        assert not reply(show.request_id).ok and "未知展品" in reply(show.request_id).error
+        assert reply(shot.request_id).ok, reply(shot.request_id).error
+        path, png = content_http.received[-1]
+        assert path == f"/api/devices/{HALL}/screenshot" and png.startswith(b"\x89PNG")
     finally:
         source.close()
         loop.run(admin.stop())
         loop.close()
+
+
+def test_robot_dialogue_shows_as_subtitles(wired_hall):
+    app, robot, _ = wired_hall
+    robot.publish(DialogueTurn(site_id="test-site", robot_id="robot-1", session_id="s1", role="robot",
+                               text="遵义会议是党的历史上一个生死攸关的转折点。"))
+    assert pump(app, lambda: "遵义会议" in app.subtitle_text())
+    assert app.subtitle_text().startswith("讲解员：")

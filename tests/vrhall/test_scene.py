@@ -52,8 +52,12 @@ def test_screenshot_in_front_of_exhibit_shows_its_title(hall_app, exhibits, tmp_
 def test_missing_texture_no_section_and_broken_model_still_build(hall_app, exhibits, add_media):
     good = add_media(egg_cube(), "model/x-egg")
     broken = add_media(b"glTF not really a model", "model/gltf-binary")
+    from conftest import gltf_pyramid
+
+    pyramid = add_media(gltf_pyramid(), "model/gltf+json")
     extra = [
         Exhibit(id="cube", title="党徽模型", section="开国大典", year=1950, model=good),
+        Exhibit(id="pyramid", title="纪念碑模型", section="开国大典", year=1950, model=pyramid),
         Exhibit(id="broken", title="损坏的模型", section="开国大典", year=1951, model=broken),
         Exhibit(id="gone", title="丢失的图片", section="开国大典", year=1952,
                 image=exhibits[0].image.model_copy(update={"sha256": "0" * 64})),
@@ -63,11 +67,12 @@ def test_missing_texture_no_section_and_broken_model_still_build(hall_app, exhib
     assert "broken" in notes and "已改为展板" in notes
     assert "gone" in notes and "占位" in notes
     assert "其他" in notes
-    assert "cube" not in notes
+    assert "cube" not in notes and "pyramid" not in notes  # .egg and glTF (panda3d-gltf) both load
     # The good model stands on its pedestal: its node is under the models of that room.
     room = report.layout.placement("cube").room
     models = report.room_nodes[room].find(f"models-{room}")
-    assert not models.isEmpty() and models.getNumChildren() >= 1
+    geoms = sum(n.node().getNumGeoms() for n in models.findAllMatches("**/+GeomNode"))
+    assert not models.isEmpty() and geoms >= 2
     assert report.layout.rooms[-1].section == "其他"
 
 
@@ -119,7 +124,7 @@ def test_click_flies_to_the_exhibit_and_opens_the_card(hall_app, exhibits):
     hall_app.render_frames(1)
     assert [m.state for m in hall_app.published if hasattr(m, "state")][-1] == "arrived"
     assert (hall_app.pose.x, hall_app.pose.y) == pytest.approx((p.view.x, p.view.y))
-    assert "泸定桥" in hall_app._card.node().getText()
+    assert "泸定桥" in hall_app.overlay.card_text()
     assert hall_app.subtitle_text()
 
 
@@ -127,7 +132,7 @@ def test_stereo_adds_two_eyes(hall_app, exhibits, tmp_path):
     hall_app.load(exhibits)
     hall_app.goto_exhibit_now("kaiguo")
     hall_app.enable_stereo()
-    assert len(hall_app._stereo_cams) == 2
+    assert len(hall_app.rig.eyes) == 2
     shot = hall_app.screenshot(tmp_path / "stereo.png")
     from PIL import Image
 
@@ -138,7 +143,7 @@ def test_stereo_adds_two_eyes(hall_app, exhibits, tmp_path):
     # Two similar but not identical views (the eyes are apart).
     assert left.getbbox() and right.getbbox()
     hall_app.disable_stereo()
-    assert hall_app._stereo_cams == []
+    assert hall_app.rig.eyes == []
 
 
 def test_snap_turn_and_teleport(hall_app, exhibits):
@@ -196,8 +201,8 @@ def test_gazing_at_an_exhibit_in_stereo_selects_it(hall_app, exhibits):
 
 def test_on_screen_buttons_drive_the_tour(hall_app, exhibits):
     hall_app.load(exhibits)
-    hall_app._build_controls()
-    by_label = {b["text"]: b for b in hall_app._buttons}
+    hall_app.overlay.add_controls(hall_app.local)
+    by_label = {b["text"]: b for b in hall_app.overlay.buttons}
     assert set(by_label) == {"导览", "暂停/继续", "下一站", "停止"}
     by_label["导览"]["command"](*by_label["导览"]["extraArgs"])
     by_label["暂停/继续"]["command"](*by_label["暂停/继续"]["extraArgs"])
@@ -206,3 +211,53 @@ def test_on_screen_buttons_drive_the_tour(hall_app, exhibits):
     assert not hall_app.guide.active
     assert [m.state for m in hall_app.published if hasattr(m, "state")] == [
         "accepted", "moving", "accepted", "accepted", "cancelled"]
+
+
+def test_opening_a_card_narrates_with_real_espeak(hall_app, exhibits):
+    tts = pytest.importorskip("robot.tts")
+    engine = tts.EspeakTts()
+    if engine.problem():
+        pytest.skip(engine.problem())
+    sink = tts.SilentSink(realtime=False)
+    speaker = tts.Speaker(engine, sink=sink)
+    hall_app.narrator = speaker
+    try:
+        hall_app.load(exhibits)
+        hall_app.goto_exhibit_now("zunyi")
+        assert speaker.wait_idle(30)
+        assert sink.played and sum(a.seconds for a in sink.played) > 1.0
+    finally:
+        hall_app.narrator = None
+        speaker.close()
+
+
+def test_tour_follows_the_route_from_content(hall_app, exhibits):
+    from content.model import Manifest, Playlist, PlaylistEntry, Schedule
+
+    manifest = Manifest(site_id="test-site", group="hall", version=1, created_at=0.0, items=list(exhibits),
+                        playlists=[Playlist(id="t", name="精华", entries=[PlaylistEntry(item_id="kaiguo", duration_s=12),
+                                                                          PlaylistEntry(item_id="yida", duration_s=9)])],
+                        schedule=Schedule(default_playlist_id="t"))
+    hall_app.load_manifest(manifest)
+    hall_app.local("tour")
+    assert hall_app.guide.stops == ["kaiguo", "yida"]
+    assert hall_app.guide.dwell_s("kaiguo") == 12
+
+
+def test_far_jumps_fade_through_black(hall_app):
+    many = [Exhibit(id=f"f{i}", title=f"展品{i}", section=f"第{i // 16}展区", year=1921 + i) for i in range(120)]
+    report = hall_app.load(many)
+    clock = {"t": 500.0}
+    hall_app.clock = lambda: clock["t"]
+    report = hall_app.load(many)
+    hall_app.set_pose(report.layout.entrance)
+    hall_app.fly_to("f119")  # many rooms away: no glide through the walls
+    assert hall_app.guide.flight.jump
+    clock["t"] += hall_app.guide.flight.duration / 2
+    hall_app.render_frames(1)
+    assert not hall_app.overlay.fade.isHidden() and hall_app.overlay.fade.getColorScale()[3] > 0.8
+    clock["t"] += hall_app.guide.flight.duration
+    hall_app.render_frames(2)
+    assert hall_app.overlay.fade.isHidden()
+    view = report.layout.placement("f119").view
+    assert (hall_app.pose.x, hall_app.pose.y) == pytest.approx((view.x, view.y))

@@ -104,6 +104,7 @@ function buildEditor(root, schema, data, opts) {
         v = f.kind === "media1" ? (refs[0] || null) : refs;
       } else if (f.kind === "json") v = JSON.parse(el.value || "null");
       else v = el.value;
+      if (f.name === "id" && v === "") continue;  // the server makes one up
       if ((v === "" || v === null) && f.nullable) v = null;
       if (v === "" && f.kind !== "string" && f.kind !== "text") continue;
       if (v === null && !f.nullable) continue;

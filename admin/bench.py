@@ -1,0 +1,180 @@
+"""`hall bench admin`: p50/p99 latency of the device list and the content list
+at a fixed request rate, with 10,000 items and 1,000 devices in SQLite.
+
+The admin runs in its own process (uvicorn, one worker, as deployed); the load
+generator here is open-loop: requests are started on a fixed schedule whatever
+the server's speed, and latency is measured from the scheduled start, so a
+slow server cannot hide its queueing (no coordinated omission).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ENDPOINTS = {"devices": "/api/devices?limit=50", "items": "/api/items?limit=50"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def populate(settings: Any, *, items: int, devices: int) -> str:
+    """Fill a fresh database; returns an API token of an admin user."""
+    from admin.app import build_context
+    from admin.crud import users as crud_users
+    from admin.crud.items import content_hash
+    from admin.models import Device, Item, ItemVersion, User
+    from admin.security import hash_password
+
+    ctx = build_context(settings)
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    with ctx.sessions() as session:
+        user = User(name="bench", role="admin", display_name="压测", password_hash=hash_password("bench-password"))
+        session.add(user)
+        session.flush()
+        token, _ = crud_users.issue_token(session, user=user, kind="api", max_age_s=24 * 3600)
+        for start in range(0, items, 1000):
+            batch_items, batch_versions = [], []
+            for n in range(start, min(items, start + 1000)):
+                data = {"kind": "news", "id": f"news-{n:05d}", "title": f"党情速递第 {n} 期", "summary": "压测数据",
+                        "body": "正文" * 50, "important": False, "tags": [], "images": []}
+                batch_items.append(Item(id=data["id"], kind="news", title=data["title"], status="published",
+                                        updated_at=now - dt.timedelta(seconds=n), created_by=user.id))
+                batch_versions.append(ItemVersion(id=n + 1, item_id=data["id"], number=1, data=data,
+                                                  sha256=content_hash(data), status="published", author_id=user.id))
+            session.add_all(batch_items)
+            session.flush()
+            session.add_all(batch_versions)
+            session.flush()
+            for it, ver in zip(batch_items, batch_versions):
+                it.head_version_id = it.live_version_id = ver.id
+        kinds = ("kiosk", "vrhall", "robot")
+        for n in range(devices):
+            kind = kinds[n % 3]
+            session.add(Device(id=f"{kind}-{n:04d}", kind=kind, groups=[{"kiosk": "lobby", "vrhall": "hall",
+                                                                         "robot": "robots"}[kind]],
+                               online=n % 10 != 0, last_seen=now, applied_version=1, reported_status="applied",
+                               telemetry={"fps": 60.0, "cpu_percent": 2.0, "rss_mb": 150.0}))
+        session.commit()
+    ctx.engine.dispose()
+    return token
+
+
+def _serve(data_dir: str, port: int) -> None:
+    import logging
+
+    import uvicorn
+
+    from admin.app import create_app
+    from admin.settings import AdminSettings
+
+    logging.basicConfig(level=logging.WARNING)
+    settings = AdminSettings(_env_file=None, data_dir=Path(data_dir), mqtt_enabled=False,
+                             admin_url=f"http://127.0.0.1:{port}")
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection: a raw client costs the load
+    generator far less CPU than a full HTTP library on a shared machine."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def get(self, request: bytes) -> int:
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        await self.reader.readexactly(length)
+        return status
+
+
+async def _load(port: int, path: str, token: str, rate: int, seconds: float, connections: int) -> dict[str, Any]:
+    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n").encode()
+    pool: asyncio.Queue[_Connection] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(_Connection(*await asyncio.open_connection("127.0.0.1", port)))
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(scheduled: float) -> None:
+        nonlocal errors
+        conn = await pool.get()
+        try:
+            status = await conn.get(request)
+            if status != 200:
+                errors += 1
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            errors += 1
+            conn = _Connection(*await asyncio.open_connection("127.0.0.1", port))
+        finally:
+            pool.put_nowait(conn)
+        latencies.append((time.perf_counter() - scheduled) * 1000)
+
+    total = int(rate * seconds)
+    start = time.perf_counter() + 0.05
+    tasks = []
+    for n in range(total):
+        scheduled = start + n / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    while not pool.empty():
+        pool.get_nowait().writer.close()
+    latencies.sort()
+    return {"requests": total, "errors": errors, "achieved_rps": total / elapsed,
+            "p50_ms": statistics.median(latencies), "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+            "max_ms": latencies[-1]}
+
+
+def run_admin_bench(*, items: int = 10_000, devices: int = 1_000, rate: int = 500, seconds: float = 10.0,
+                    connections: int = 64) -> dict[str, Any]:
+    from admin.settings import AdminSettings
+
+    with tempfile.TemporaryDirectory(prefix="hall-bench-admin-") as tmp:
+        settings = AdminSettings(_env_file=None, data_dir=Path(tmp), mqtt_enabled=False)
+        t0 = time.perf_counter()
+        token = populate(settings, items=items, devices=devices)
+        populate_s = time.perf_counter() - t0
+        port = _free_port()
+        server = multiprocessing.get_context("spawn").Process(target=_serve, args=(tmp, port), daemon=True)
+        server.start()
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                with socket.socket() as sock:
+                    if sock.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                time.sleep(0.1)
+            results = {}
+            for name, path in ENDPOINTS.items():
+                asyncio.run(_load(port, path, token, rate=50, seconds=1.0, connections=8))  # warm-up
+                results[name] = asyncio.run(_load(port, path, token, rate, seconds, connections))
+        finally:
+            server.terminate()
+            server.join(10)
+    return {"items": items, "devices": devices, "rate": rate, "seconds": seconds, "cpus": os.cpu_count(),
+            "populate_s": round(populate_s, 1), "endpoints": results}
+
+
+if __name__ == "__main__":  # python -m admin.bench
+    print(json.dumps(run_admin_bench(seconds=5), ensure_ascii=False, indent=1))

@@ -1,0 +1,191 @@
+"""The 2D layer over the hall: the exhibit's detail card, subtitles, the
+minimap with "you are here", on-screen tour buttons and the fade used for far
+jumps. A component in the simplepbr manner: it takes the nodes it draws on
+(``aspect2d``, ``render2d``) and the font, never a global ShowBase."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from content.model import Exhibit
+
+from .geometry import Pose
+from .layout import HallLayout
+from .mesh import MeshBuilder
+
+GOLD = (0.86, 0.66, 0.28, 1)
+CARD_WRAP = 16      # characters per line of the detail card
+CARD_SCALE = 0.05
+
+
+@dataclass
+class Overlay:
+    aspect2d: object
+    render2d: object
+    font: object
+    aspect: float = 16 / 9
+    card: object = None
+    subtitle: object = None
+    fade: object = None
+    minimap: object = None
+    marker: object = None
+    here: object = None
+    buttons: list = field(default_factory=list)
+    _map_scale: float = 1.0
+    _map_origin: tuple[float, float] = (0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        from panda3d.core import CardMaker, TextNode, TransparencyAttrib
+
+        maker = CardMaker("fade")
+        maker.setFrame(-1, 1, -1, 1)
+        maker.setColor(0, 0, 0, 1)
+        self.fade = self.render2d.attachNewNode(maker.generate())
+        self.fade.setTransparency(TransparencyAttrib.MAlpha)
+        self.fade.setBin("fixed", 100)
+        self.fade.hide()
+
+        card = TextNode("detail-card")
+        card.setFont(self.font)
+        card.setWordwrap(CARD_WRAP)
+        card.setTextColor(0.98, 0.93, 0.82, 1)
+        card.setCardColor(0.32, 0.03, 0.02, 0.88)
+        card.setCardAsMargin(0.6, 0.6, 0.5, 0.5)
+        card.setFrameColor(*GOLD)
+        card.setFrameAsMargin(0.6, 0.6, 0.5, 0.5)
+        card.setCardDecal(True)
+        self.card = self.aspect2d.attachNewNode(card)
+        self.card.setScale(CARD_SCALE)
+        # Keep the card inside the right edge whatever the window's shape.
+        self.card.setPos(self.aspect - 0.08 - CARD_WRAP * CARD_SCALE, 0, 0.78)
+        self.card.hide()
+
+        sub = TextNode("subtitle")
+        sub.setFont(self.font)
+        sub.setAlign(TextNode.ACenter)
+        sub.setWordwrap(36)
+        sub.setTextColor(1, 1, 1, 1)
+        sub.setShadow(0.05, 0.05)
+        sub.setShadowColor(0, 0, 0, 1)
+        sub.setCardColor(0, 0, 0, 0.55)
+        sub.setCardAsMargin(0.6, 0.6, 0.3, 0.3)
+        sub.setCardDecal(True)
+        self.subtitle = self.aspect2d.attachNewNode(sub)
+        self.subtitle.setScale(0.06)
+        self.subtitle.setPos(0, 0, -0.76)
+
+    # -- detail card and subtitles ------------------------------------------------
+    def show_card(self, exhibit: Exhibit) -> None:
+        lines = [exhibit.title]
+        where = [x for x in (exhibit.section or "", f"{exhibit.year}年" if exhibit.year else "") if x]
+        if where:
+            lines.append(" · ".join(where))
+        if exhibit.caption:
+            lines += ["", exhibit.caption[:160]]
+        self.card.node().setText("\n".join(lines))
+        self.card.show()
+
+    def hide_card(self) -> None:
+        self.card.hide()
+        self.set_subtitle("")
+
+    def card_text(self) -> str:
+        return self.card.node().getText() if not self.card.isHidden() else ""
+
+    def set_subtitle(self, text: str) -> None:
+        node = self.subtitle.node()
+        if node.getText() != text:
+            node.setText(text)
+
+    def subtitle_text(self) -> str:
+        return self.subtitle.node().getText()
+
+    def set_fade(self, alpha: float) -> None:
+        if alpha <= 0.0:
+            self.fade.hide()
+            return
+        self.fade.show()
+        self.fade.setColorScale(1, 1, 1, alpha)
+
+    # -- minimap --------------------------------------------------------------------
+    def draw_minimap(self, layout: HallLayout) -> None:
+        from panda3d.core import TextNode, TransparencyAttrib
+
+        if self.minimap is not None:
+            self.minimap.removeNode()
+        b = layout.bounds
+        scale = 0.5 / max(b.x1 - b.x0, b.y1 - b.y0)
+        root = self.aspect2d.attachNewNode("minimap")
+        root.setPos(-self.aspect + 0.06, 0, 0.86 - (b.y1 - b.y0) * scale)
+        self.minimap, self._map_scale, self._map_origin = root, scale, (b.x0, b.y0)
+        mesh = MeshBuilder("minimap")
+
+        def rect(x0, y0, x1, y1, color):
+            # aspect2d is the x/z plane: the map's y goes up the screen.
+            mesh.quad([(x0, 0, y0), (x1, 0, y0), (x1, 0, y1), (x0, 0, y1)], (0, -1, 0), color, lit=False)
+
+        w, h = (b.x1 - b.x0) * scale, (b.y1 - b.y0) * scale
+        rect(-0.02, -0.02, w + 0.02, h + 0.02, (0.86, 0.66, 0.28, 0.9))
+        rect(0, 0, w, h, (0.15, 0.05, 0.04, 0.85))
+        for room in layout.rooms:
+            r = room.bounds
+            rect((r.x0 - b.x0) * scale + 0.004, (r.y0 - b.y0) * scale + 0.004,
+                 (r.x1 - b.x0) * scale - 0.004, (r.y1 - b.y0) * scale - 0.004, (0.55, 0.1, 0.07, 0.95))
+            for door in room.doors:
+                dx, dy = (door.x - b.x0) * scale, (door.y - b.y0) * scale
+                rect(dx - 0.008, dy - 0.008, dx + 0.008, dy + 0.008, (0.95, 0.85, 0.6, 1))
+        root.attachNewNode(mesh.node())
+        root.setTransparency(TransparencyAttrib.MAlpha)
+        label = TextNode("minimap-label")
+        label.setFont(self.font)
+        label.setText("展厅平面图")
+        label.setTextColor(0.98, 0.84, 0.5, 1)
+        lab = root.attachNewNode(label)
+        lab.setScale(0.035)
+        lab.setPos(0, 0, h + 0.03)
+        marker = MeshBuilder("you-are-here")
+        marker.quad([(-0.012, 0, -0.012), (0.012, 0, -0.012), (0.012, 0, 0.012), (-0.012, 0, 0.012)],
+                    (0, -1, 0), (1.0, 0.85, 0.1, 1), lit=False)
+        marker.quad([(-0.004, 0, 0.0), (0.004, 0, 0.0), (0.004, 0, 0.04), (-0.004, 0, 0.04)],
+                    (0, -1, 0), (1.0, 0.85, 0.1, 1), lit=False)
+        self.marker = root.attachNewNode(marker.node())
+        here = TextNode("you-are-here-label")
+        here.setFont(self.font)
+        here.setText("您在这里")
+        here.setTextColor(1.0, 0.9, 0.4, 1)
+        self.here = root.attachNewNode(here)
+        self.here.setScale(0.03)
+
+    def place_marker(self, pose: Pose) -> None:
+        if self.marker is None:
+            return
+        ox, oy = self._map_origin
+        x, y = (pose.x - ox) * self._map_scale, (pose.y - oy) * self._map_scale
+        self.marker.setPos(x, 0, y)
+        self.marker.setR(-pose.h)
+        self.here.setPos(x + 0.02, 0, y + 0.02)
+
+    def marker_position(self) -> tuple[float, float]:
+        p = self.marker.getPos()
+        return (p.x, p.z)
+
+    # -- on-screen controls -----------------------------------------------------------
+    def add_controls(self, command: Callable[[str], None]) -> None:
+        """Tour buttons for touch tables and mice."""
+        from direct.gui.DirectGui import DirectButton
+
+        labels = (("导览", "tour"), ("暂停/继续", "toggle"), ("下一站", "skip"), ("停止", "stop"))
+        for i, (label, verb) in enumerate(labels):
+            self.buttons.append(DirectButton(
+                text=label, text_font=self.font, scale=0.05, pad=(0.4, 0.25), text_fg=(0.98, 0.86, 0.55, 1),
+                frameColor=(0.45, 0.05, 0.04, 0.9), relief=1, command=command, extraArgs=[verb],
+                pos=(self.aspect - 0.95 + i * 0.24, 0, -0.93), parent=self.aspect2d))
+
+    def destroy(self) -> None:
+        for button in self.buttons:
+            button.destroy()
+        self.buttons = []
+        for node in (self.card, self.subtitle, self.fade, self.minimap):
+            if node is not None:
+                node.removeNode()
