@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 MAX_HEADER_BYTES = 64 * 1024
@@ -32,7 +32,7 @@ class Response:
     _remaining: int | None = None
     _chunked: bool = False
     _done: bool = False
-    _chunk_left: int = field(default=0)
+    timeout: float = 30.0  # per read: a server that stalls mid-body is a failure, not a hang
 
     async def iter_bytes(self, size: int = 256 * 1024) -> AsyncIterator[bytes]:
         if self._chunked:
@@ -40,20 +40,28 @@ class Response:
                 yield chunk
         elif self._remaining is not None:
             while self._remaining > 0:
-                data = await self._reader.read(min(size, self._remaining))
+                data = await self._read(min(size, self._remaining))
                 if not data:
                     raise HttpGetError("connection closed before the end of the body")
                 self._remaining -= len(data)
                 yield data
         else:  # body until close
             self._conn.reusable = False
-            while data := await self._reader.read(size):
+            while data := await self._read(size):
                 yield data
         self._done = True
 
+    async def _read(self, size: int) -> bytes:
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._reader.read(size)
+        except asyncio.TimeoutError as exc:
+            raise HttpGetError(f"no data for {self.timeout:.0f} s in the middle of a body") from exc
+
     async def _iter_chunked(self, size: int) -> AsyncIterator[bytes]:
         while True:
-            line = await self._reader.readline()
+            async with asyncio.timeout(self.timeout):
+                line = await self._reader.readline()
             try:
                 length = int(line.split(b";", 1)[0].strip(), 16)
             except ValueError as exc:
@@ -63,7 +71,7 @@ class Response:
                     pass  # trailers
                 return
             while length > 0:
-                data = await self._reader.read(min(size, length))
+                data = await self._read(min(size, length))
                 if not data:
                     raise HttpGetError("connection closed inside a chunk")
                 length -= len(data)
@@ -107,7 +115,8 @@ class HttpGetClient:
                 return conn
             conn.close()
         try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                reader, writer = await asyncio.open_connection(host, port)
         except (OSError, asyncio.TimeoutError) as exc:
             raise HttpGetError(f"cannot connect to {host}:{port}: {exc!r}") from exc
         return _Connection(reader, writer)
@@ -133,15 +142,17 @@ class HttpGetClient:
                        "User-Agent: dangjian-hall-device\r\n\r\n").encode("ascii")
             conn.writer.write(request)
             try:
-                await asyncio.wait_for(conn.writer.drain(), self.timeout)
-                head = await asyncio.wait_for(conn.reader.readuntil(b"\r\n\r\n"), self.timeout)
+                # asyncio.timeout, not wait_for: wait_for makes a task per call (3.11)
+                async with asyncio.timeout(self.timeout):
+                    await conn.writer.drain()
+                    head = await conn.reader.readuntil(b"\r\n\r\n")
             except asyncio.IncompleteReadError as exc:
                 raise HttpGetError("connection closed before the response") from exc
             except asyncio.LimitOverrunError as exc:
                 raise HttpGetError("response headers too large") from exc
             except (OSError, asyncio.TimeoutError) as exc:
                 raise HttpGetError(f"request to {url} failed: {exc!r}") from exc
-            response = _parse_head(head, conn)
+            response = _parse_head(head, conn, self.timeout)
             yield response
             if not response._done:
                 conn.reusable = False
@@ -161,7 +172,7 @@ class HttpGetClient:
         self._idle.clear()
 
 
-def _parse_head(head: bytes, conn: _Connection) -> Response:
+def _parse_head(head: bytes, conn: _Connection, timeout: float) -> Response:
     if len(head) > MAX_HEADER_BYTES:
         raise HttpGetError("response headers too large")
     lines = head.decode("latin-1").split("\r\n")
@@ -177,7 +188,7 @@ def _parse_head(head: bytes, conn: _Connection) -> Response:
             headers[name.strip().lower()] = value.strip()
     if headers.get("connection", "").lower() == "close" or version == "HTTP/1.0":
         conn.reusable = False
-    response = Response(code, headers, conn.reader, conn)
+    response = Response(code, headers, conn.reader, conn, timeout=timeout)
     if "chunked" in headers.get("transfer-encoding", "").lower():
         response._chunked = True
     elif "content-length" in headers:

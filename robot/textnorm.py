@@ -56,7 +56,8 @@ def chinese_to_int(chars: str) -> int | None:
         if c in DIGITS:
             digit = DIGITS[c]
         elif c in scale:
-            section += (1 if digit is None else digit) * scale[c]
+            # 十 alone (十五) or after 零 (一万零十) means one ten.
+            section += (1 if not digit else digit) * scale[c]
             digit = None
         elif c in big:
             section += digit or 0
@@ -143,6 +144,8 @@ def int_to_chinese(value: int) -> str:
 def _padded(value: int, block: int) -> str:
     # 10,005 → 一万零五: a gap inside a big number is read as 零.
     text = int_to_chinese(value)
+    if text.startswith("十"):  # inside a number a ten is read 一十: 一万零一十
+        text = "一" + text
     return ("零" + text) if value < block // 10 else text
 
 

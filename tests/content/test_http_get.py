@@ -66,7 +66,18 @@ def test_chunked_body_and_connection_closed_mid_body():
         await writer.drain()
         writer.close()
 
+    async def stalls(reader, writer):
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst bytes")
+        await writer.drain()
+        await asyncio.sleep(30)
+
     async def scenario():
+        s3, p3 = await _raw_server(stalls)
+        with pytest.raises(HttpGetError, match="no data"):
+            async with HttpGetClient(timeout=0.5).get(f"http://127.0.0.1:{p3}/x") as r:
+                await r.read()
+        s3.close()
         s1, p1 = await _raw_server(chunked)
         s2, p2 = await _raw_server(truncated)
         client = HttpGetClient(timeout=5)

@@ -98,7 +98,7 @@ class UploadServer:
         self.server.shutdown()
 
 
-def pump_until(app, predicate, timeout: float = 15.0) -> bool:
+def pump_until(app, predicate, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         app.pump(0.03)

@@ -90,6 +90,8 @@ def test_hot_reload_adds_a_room_and_keeps_the_visitor_in_place(hall_app, exhibit
     room = next(r for r in first.layout.rooms if r.section == "长征精神")
     x, y = room.bounds.x0 + 6.0, room.bounds.y0 + 7.0
     hall_app.set_pose(Pose(x, y, 33.0))
+    hall_app.fly_to("kaiguo")  # a glide under way when the new content lands...
+    hall_app.set_pose(Pose(x, y, 33.0))
     added = exhibits + [Exhibit(id="gaige", title="改革开放", section="改革开放", year=1978, caption="伟大的觉醒。")]
     second = hall_app.load(added)
     assert len(second.layout.rooms) == rooms_before + 1
@@ -99,6 +101,8 @@ def test_hot_reload_adds_a_room_and_keeps_the_visitor_in_place(hall_app, exhibit
     assert new_room.key == room.key
     assert (hall_app.pose.x - new_room.bounds.x0, hall_app.pose.y - new_room.bounds.y0) == pytest.approx((6.0, 7.0))
     assert hall_app.pose.h == 33.0
+    cancelled = [m for m in hall_app.published if getattr(m, "state", None) == "cancelled"]
+    assert cancelled and cancelled[0].reason == "展厅内容已更新"  # ...is ended, and says why
     # A visitor whose room disappears is brought back to the entrance.
     hall_app.set_pose(Pose(x, y, 0.0))
     third = hall_app.load([e for e in added if e.section != "长征精神"])
