@@ -27,6 +27,7 @@ from .config import KioskConfig
 from .framestats import FrameStats
 from .gestures import GestureTracker
 from .images import ImageCache, MediaResolver
+from .outbox import PointsOutbox
 from .playlog import PlayLog
 from .render import TextRenderer, star
 from .state import KioskState
@@ -86,6 +87,8 @@ class KioskApp:
                                 manifest=manifest, clock=clock)
         self.state.alert = self.state.load_alert()
         self.playlog = PlayLog(data_dir / "playlog")
+        self.outbox = PointsOutbox(data_dir / "outbox")
+        self.toast: tuple[str, float] | None = None  # message, seconds left
         self.gestures = GestureTracker(self.size)
         self.chrome = ButtonBar()
         self.frames = FrameStats()
@@ -234,6 +237,12 @@ class KioskApp:
             self.state.online = bool(data)
         elif event.type == events.POINTS_RESULT:
             self.state.points_acks.append(data)
+            self.outbox.ack(data.event_id)
+            if data.accepted:
+                total = f"，累计 {data.total} 分" if data.total is not None else ""
+                self.show_toast(f"学习积分已记录{total}")
+            else:
+                self.show_toast(f"积分未记录：{data.reason or '请核对党员编号和密码'}")
         elif event.type == events.COMMAND and isinstance(data, CommandRequest):
             self.run_command(data)
 
@@ -248,6 +257,10 @@ class KioskApp:
         else:
             return
         self.state.save_alert()
+        self.dirty = True
+
+    def show_toast(self, message: str, seconds: float = 5.0) -> None:
+        self.toast = (message, seconds)
         self.dirty = True
 
     def alert_active(self) -> bool:
@@ -291,7 +304,14 @@ class KioskApp:
             if state.dialogue_age > self.theme.t("subtitle_s", 12):
                 state.dialogue = []
                 self.dirty = True
+        if self.toast is not None:
+            message, left = self.toast
+            self.toast = (message, left - dt) if left - dt > 0 else None
+            if self.toast is None:
+                self.dirty = True
         if self.current_name != "attract" and not self.alert_active() and self.idle >= self.idle_limit():
+            # A public screen: whoever walked away is signed out.
+            self.state.member = None
             self.navigate("attract")
         try:
             if self.current.update(dt):
@@ -332,10 +352,12 @@ class KioskApp:
             self._draw_header(screen)
             self.text.draw(surface, "内容暂时无法显示，请返回首页", surface.get_rect().center, theme.s("font_h1"),
                            theme.c("muted"), anchor="center")
-        from .screens.overlays import draw_alert, draw_subtitles
+        from .screens.overlays import draw_alert, draw_subtitles, draw_toast
 
         if self.state.dialogue and not self.alert_active():
             draw_subtitles(self, surface)
+        if self.toast is not None and not self.alert_active():
+            draw_toast(self, surface, self.toast[0])
         if self.alert_active():
             self.chrome.reset()
             draw_alert(self, surface)
@@ -402,7 +424,7 @@ class KioskApp:
             pygame.display.flip()
         elif self.animating():
             partial = getattr(self.current, "draw_animation", None)
-            if partial is None or self.state.dialogue or self.current_name in ("attract",):
+            if partial is None or self.state.dialogue or self.toast or self.current_name in ("attract",):
                 self.draw()
                 pygame.display.flip()
                 return

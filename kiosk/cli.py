@@ -86,23 +86,21 @@ def run_kiosk(settings, *, headless=False, script=None, screenshot=None, portrai
     if manifest_file is not None:
         manifest = load_manifest_file(Path(manifest_file))
         resolver = directory_resolver(Path(media_dir) if media_dir else Path(manifest_file).parent / "media")
-    else:
+    kiosk_app = KioskApp(config, manifest=manifest, resolver=resolver)
+    if manifest_file is None:
         from content.endpoint import EndpointError
 
         from .network import KioskLink
-        from .playlog import PlayLog
 
         try:
-            link = KioskLink(settings, device_id=device_id, groups=list(settings.groups),
-                             playlog=PlayLog(config.data_dir / "playlog"))
+            # The link shares the app's on-disk play log and points outbox.
+            link = KioskLink(settings, device_id=device_id, groups=list(settings.groups), playlog=kiosk_app.playlog,
+                             outbox=kiosk_app.outbox, telemetry=lambda: dict(kiosk_app.telemetry))
         except EndpointError as exc:
             typer.echo(str(exc), err=True)
             return 2
-        resolver = link.media_path
-    kiosk_app = KioskApp(config, manifest=manifest, resolver=resolver)
-    if link is not None:
+        kiosk_app.images.resolve = link.media_path
         kiosk_app.state.publish = link.publish
-        link.endpoint.telemetry_provider = lambda: dict(kiosk_app.telemetry)
         link.start()
     try:
         kiosk_app.draw()

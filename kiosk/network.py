@@ -29,6 +29,7 @@ from content.endpoint import Endpoint, EndpointThread
 
 from . import events
 from .commands import CommandRequest
+from .outbox import PointsOutbox
 from .playlog import PlayLog
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,11 @@ def screenshot_url(admin_url: str, device_id: str) -> str:
 
 class KioskLink:
     def __init__(self, settings: HallSettings, *, device_id: str, groups: list[str], playlog: PlayLog,
-                 telemetry=None, proof_interval: float = 30.0, telemetry_interval: float = 10.0) -> None:
+                 outbox: PointsOutbox | None = None, telemetry=None, proof_interval: float = 30.0, telemetry_interval: float = 10.0) -> None:
         self.settings = settings
         self.device_id = device_id
         self.playlog = playlog
+        self.outbox = outbox
         self.proof_interval = proof_interval
         self.endpoint = Endpoint(
             settings, kind="kiosk", device_id=device_id, groups=groups,
@@ -112,6 +114,15 @@ class KioskLink:
         if up and self.thread.loop.is_running():
             # Send what piled up on disk while offline.
             self.thread.loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._send_proof()))
+            self.thread.loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._resend_points()))
+
+    async def _resend_points(self) -> int:
+        if self.outbox is None:
+            return 0
+        pending = await asyncio.to_thread(self.outbox.pending)
+        for message in pending:
+            self.publish(message)
+        return len(pending)
 
     async def _proof_ack(self, ack: ProofOfPlayAck) -> None:
         if self.playlog.ack(ack.batch_id):

@@ -100,14 +100,8 @@ async def _main(settings: RobotSettings, device_id: str, kb: KnowledgeBase | Non
     if kb is None:
         log.warning("还没有知识库：等待已应用的清单（或用 --kb 指定文件）")
     loop = asyncio.get_running_loop()
-    if endpoint is not None:
-        def on_manifest(manifest) -> None:
-            # Indexing takes about a second: build off the loop, then swap.
-            new_kb = kb_from_manifest(manifest)
-            future = loop.run_in_executor(None, DialogueManager, new_kb)
-            future.add_done_callback(lambda f: f.exception() or service.set_kb(new_kb, f.result()))
-        if kb is None:
-            endpoint.on_manifest = on_manifest
+    if endpoint is not None and kb is None:
+        follow_manifest(endpoint, service, loop)
     if not once:
         service.subscribe()
         await (endpoint.start() if endpoint is not None else client.start())
@@ -122,10 +116,10 @@ async def _main(settings: RobotSettings, device_id: str, kb: KnowledgeBase | Non
     try:
         if text is not None:
             await service.handle_text(text)
-            await _settle(service, speaker, stop, wait_guides=not once)
+            await _settle(service, speaker, stop, wait_guides=not once, limit=settings.robot_guide_expiry_s)
         elif wav is not None:
             code = await _from_wav(service, settings, kb, wav)
-            await _settle(service, speaker, stop, wait_guides=not once)
+            await _settle(service, speaker, stop, wait_guides=not once, limit=settings.robot_guide_expiry_s)
         else:
             await _interactive(service, settings, kb, mic, stop, once=once)
     finally:
@@ -137,6 +131,25 @@ async def _main(settings: RobotSettings, device_id: str, kb: KnowledgeBase | Non
         elif not once:
             await client.stop()
     return code
+
+
+def follow_manifest(endpoint, service: RobotService, loop: asyncio.AbstractEventLoop) -> None:
+    """Each applied manifest becomes the robot's knowledge base. Indexing takes
+    about a second (jieba, BM25), so it is built off the loop, then swapped in."""
+
+    def on_manifest(manifest) -> None:
+        new_kb = kb_from_manifest(manifest)
+        future = loop.run_in_executor(None, DialogueManager, new_kb)
+
+        def swap(done) -> None:
+            if done.exception() is not None:
+                log.error("knowledge base from manifest v%s failed: %s", manifest.version, done.exception())
+            else:
+                service.set_kb(new_kb, done.result())
+
+        future.add_done_callback(swap)
+
+    endpoint.on_manifest = on_manifest
 
 
 def _connect(settings: RobotSettings, device_id: str, kb: KnowledgeBase | None):

@@ -23,6 +23,8 @@ from content.model import Exhibit, Manifest
 from .analytics import DwellTracker, exhibit_in_view
 from .guide import GuideMachine
 from .geometry import Pose
+from .joystick import inside as stick_inside
+from .joystick import stick_vector
 from .layout import HallLayout
 from .paths import plan_path
 from .narration import narration_seconds, subtitle_at, subtitles
@@ -70,6 +72,9 @@ class HallApp:
     _subs_follow_guide: bool = True
     _gaze: tuple[str | None, float] = (None, 0.0)
     _events: list[str] = field(default_factory=list)
+    _stick_at: tuple[tuple[float, float], float] | None = None
+    _stick_held: bool = False
+    stick_input: tuple[float, float] = (0.0, 0.0)  # (forward, turn) from the touch joystick
 
     def __post_init__(self) -> None:
         self.dwell = DwellTracker(site_id=self.site_id, device_id=self.hall_id)
@@ -88,6 +93,7 @@ class HallApp:
         if self.interactive:
             self._bind_keys()
             self.overlay.add_controls(self.local)
+            self._stick_at = self.overlay.add_joystick()
         base.taskMgr.add(self._frame, "vrhall-frame")
 
     # -- content ------------------------------------------------------------------
@@ -137,6 +143,8 @@ class HallApp:
                 x, y = room.bounds.x0 + keep[1], room.bounds.y0 + keep[2]
                 pose = Pose(x, y, self.pose.h) if not layout.blocked(x, y, RADIUS) else room.entry_pose(layout.spec)
         self.overlay.draw_minimap(layout)
+        if self.stereo:
+            self.overlay.minimap.hide()
         self.set_pose(pose)
         self.close_card()
         return self.report
@@ -236,10 +244,37 @@ class HallApp:
             elif callable(item):
                 item()
 
+    def _read_stick(self) -> None:
+        if not self._stick_held or self._stick_at is None:
+            return
+        (cx, cy), radius = self._stick_at
+        mx, my = self._mouse()
+        point = (mx * self.overlay.aspect, my)
+        self.stick_input = stick_vector((cx, cy), radius, point)
+        fwd, turn = self.stick_input
+        self.overlay.move_knob((-turn * radius * 0.6, fwd * radius * 0.6))
+
+    def _press(self) -> None:
+        """Mouse or finger down: on the joystick it steers, elsewhere it picks."""
+        if self._stick_at is not None:
+            (cx, cy), radius = self._stick_at
+            mx, my = self._mouse()
+            if stick_inside((cx, cy), radius, (mx * self.overlay.aspect, my)):
+                self._stick_held = True
+                return
+        self.click()
+
+    def _release(self) -> None:
+        self._stick_held = False
+        self.stick_input = (0.0, 0.0)
+        self.overlay.move_knob((0.0, 0.0))
+
     def _walk(self, dt: float) -> None:
+        self._read_stick()
         k = self._keys
-        turn = (k.get("left", False) - k.get("right", False)) * TURN_SPEED * dt
-        forward = (k.get("forward", False) - k.get("back", False)) * WALK_SPEED * dt
+        stick_forward, stick_turn = self.stick_input
+        turn = (k.get("left", False) - k.get("right", False) + stick_turn) * TURN_SPEED * dt
+        forward = (k.get("forward", False) - k.get("back", False) + stick_forward) * WALK_SPEED * dt
         strafe = (k.get("strafe_right", False) - k.get("strafe_left", False)) * WALK_SPEED * dt
         if not (turn or forward or strafe):
             return
@@ -265,7 +300,8 @@ class HallApp:
             self._accept(f"{key}-up", self._keys.__setitem__, [name, False])
         self._accept("q", self.snap_turn, [SNAP_TURN])
         self._accept("e", self.snap_turn, [-SNAP_TURN])
-        self._accept("mouse1", self.click)
+        self._accept("mouse1", self._press)
+        self._accept("mouse1-up", self._release)
         self._accept("g", self.teleport)
         self._accept("t", self.local, ["tour"])
         self._accept("p", self.local, ["toggle"])
@@ -386,10 +422,12 @@ class HallApp:
 
     def enable_stereo(self) -> None:
         self.rig.enable()
+        self.overlay.to_view(self.base.camera)
         self.stereo = True
 
     def disable_stereo(self) -> None:
         self.rig.disable()
+        self.overlay.to_screen()
         self.stereo = False
 
     def toggle_stereo(self) -> None:

@@ -165,8 +165,12 @@ def bench(
                       f"{row['frame_ms_p99']:.1f}")
     Console().print(table)
     targets = result["targets"]
-    typer.echo(f"目标：200 件展品生成 < 3 秒（{'达到' if targets['build_200_under_3s'] else '未达到'}），"
-               f"绘制批次 < 100（{'达到' if targets['draw_calls_200_under_100'] else '未达到'}）")
+
+    def verdict(met) -> str:
+        return "未测" if met is None else ("达到" if met else "未达到")
+
+    typer.echo(f"目标：200 件展品生成 < 3 秒（{verdict(targets['build_200_under_3s'])}），"
+               f"绘制批次 < 100（{verdict(targets['draw_calls_200_under_100'])}）")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -64,7 +64,7 @@ class Overlay:
         sub = TextNode("subtitle")
         sub.setFont(self.font)
         sub.setAlign(TextNode.ACenter)
-        sub.setWordwrap(36)
+        sub.setWordwrap(44)
         sub.setTextColor(1, 1, 1, 1)
         sub.setShadow(0.05, 0.05)
         sub.setShadowColor(0, 0, 0, 1)
@@ -182,9 +182,76 @@ class Overlay:
                 frameColor=(0.45, 0.05, 0.04, 0.9), relief=1, command=command, extraArgs=[verb],
                 pos=(self.aspect - 0.95 + i * 0.24, 0, -0.93), parent=self.aspect2d))
 
+    def add_joystick(self, radius: float = 0.18) -> tuple[tuple[float, float], float]:
+        """A stick at the bottom left; returns its centre (aspect2d units) and radius."""
+        import math
+
+        center = (-self.aspect + 0.3, -0.62)
+        mesh = MeshBuilder("joystick")
+        for r, color in ((radius, (0.86, 0.66, 0.28, 0.75)), (radius - 0.012, (0.25, 0.04, 0.03, 0.6))):
+            for i in range(32):
+                a, b = 2 * math.pi * i / 32, 2 * math.pi * (i + 1) / 32
+                mesh.quad([(0, 0, 0), (r * math.cos(a), 0, r * math.sin(a)), (r * math.cos(b), 0, r * math.sin(b)),
+                           (0, 0, 0)], (0, -1, 0), color, lit=False)
+        knob = MeshBuilder("joystick-knob")
+        for i in range(24):
+            a, b = 2 * math.pi * i / 24, 2 * math.pi * (i + 1) / 24
+            k = radius * 0.38
+            knob.quad([(0, 0, 0), (k * math.cos(a), 0, k * math.sin(a)), (k * math.cos(b), 0, k * math.sin(b)),
+                       (0, 0, 0)], (0, -1, 0), (0.98, 0.84, 0.5, 0.9), lit=False)
+        from panda3d.core import TransparencyAttrib
+
+        self.stick = self.aspect2d.attachNewNode(mesh.node())
+        self.stick.setPos(center[0], 0, center[1])
+        self.stick.setTransparency(TransparencyAttrib.MAlpha)
+        self.knob = self.stick.attachNewNode(knob.node())
+        self.knob.setY(-0.01)
+        self.buttons.append(self.stick)  # hidden with the buttons in stereo
+        return center, radius
+
+    def move_knob(self, offset: tuple[float, float]) -> None:
+        if getattr(self, "knob", None) is not None:
+            self.knob.setPos(offset[0], -0.01, offset[1])
+
+    # -- stereo ---------------------------------------------------------------------
+    def to_view(self, camera) -> None:
+        """In stereo the screen-space layer would straddle both eyes: hang the
+        card and subtitles in front of the visitor instead (both eyes see
+        them, at a comfortable depth) and put the screen-only things away."""
+        for node, pos, scale in ((self.card, (-0.55, 2.2, 1.0), 0.075), (self.subtitle, (0, 2.0, -0.8), 0.09)):
+            node.reparentTo(camera)
+            node.setPos(*pos)
+            node.setScale(scale)
+            node.setBin("fixed", 60)
+            node.setDepthTest(False)
+            node.setDepthWrite(False)
+        self.subtitle.node().setWordwrap(22)
+        for node in [self.minimap, *self.buttons]:
+            if node is not None:
+                node.hide()
+
+    def to_screen(self) -> None:
+        self.card.reparentTo(self.aspect2d)
+        self.card.setScale(CARD_SCALE)
+        self.card.setPos(self.aspect - 0.08 - CARD_WRAP * CARD_SCALE, 0, 0.78)
+        self.subtitle.reparentTo(self.aspect2d)
+        self.subtitle.setScale(0.06)
+        self.subtitle.setPos(0, 0, -0.76)
+        self.subtitle.node().setWordwrap(44)
+        for node in (self.card, self.subtitle):
+            node.clearBin()
+            node.clearDepthTest()
+            node.clearDepthWrite()
+        for node in [self.minimap, *self.buttons]:
+            if node is not None:
+                node.show()
+
     def destroy(self) -> None:
         for button in self.buttons:
-            button.destroy()
+            if hasattr(button, "destroy"):
+                button.destroy()
+            else:
+                button.removeNode()
         self.buttons = []
         for node in (self.card, self.subtitle, self.fade, self.minimap):
             if node is not None:

@@ -90,10 +90,16 @@ class DetailScreen(Screen):
             self.app.viewing(self.item)
 
     def content_changed(self) -> None:
-        if self.item is not None and self.manifest is not None:
-            fresh = self.manifest.item(self.item.id)
-            if fresh is not None:
-                self.item = fresh
+        if self.item is None or self.manifest is None:
+            return
+        fresh = self.manifest.item(self.item.id)
+        if fresh is not None:
+            self.item = fresh
+            self.siblings = [self.manifest.item(s.id) or s for s in self.siblings if self.manifest.item(s.id)]
+        elif self.app.current is self:
+            # The item was withdrawn: do not keep showing it.
+            self.item = None
+            self.app.navigate("home")
 
     def on_swipe(self, direction: str) -> bool:
         if direction in ("up", "down"):
@@ -185,7 +191,7 @@ class DetailScreen(Screen):
             y += theme.s("font_small") + 24
         pygame.draw.line(surface, theme.c("gold_light"), (inner.x, y), (inner.right, y), 3)
         y += 24
-        actions_h = theme.touch + gap
+        actions_h = theme.touch + gap + (theme.s("font_small") + 16 if item.kind == "lesson" else 0)
         body_box = pygame.Rect(inner.x, y, inner.width, inner.bottom - y - actions_h)
         spacing = theme.sizes.get("line_spacing", 1.55)
         pages = text.pages(body_of(item), theme.s("font_body"), body_box.width, body_box.height, spacing)
@@ -208,28 +214,27 @@ class DetailScreen(Screen):
                         lambda: setattr(self, "image_index", self.image_index + 1), style="gold")
 
     def _draw_actions(self, surface, row: pygame.Rect) -> None:
+        """Page turning on the left, the lesson's own actions on the right."""
         theme, text = self.theme, self.text
-        x = row.x
+        gap = theme.s("gap") // 2
         if self.pages > 1:
-            self.button(surface, (x, row.y, 200, row.height), "上一页", lambda: self.turn(-1), style="ghost",
-                        enabled=self.page > 0)
-            x += 210
-            r = text.draw(surface, f"{self.page + 1}/{self.pages}", (x + 10, row.centery), theme.s("font_h2"),
-                          theme.c("muted"), anchor="midleft")
-            x = r.right + 20
-            self.button(surface, (x, row.y, 200, row.height), "下一页", lambda: self.turn(1), style="ghost",
-                        enabled=self.page < self.pages - 1)
-            x += 230
+            self.button(surface, (row.x, row.y, 170, row.height), "上一页", lambda: self.turn(-1), style="ghost",
+                        enabled=self.page > 0, size=theme.s("font_body"))
+            r = text.draw(surface, f"{self.page + 1}/{self.pages}", (row.x + 170 + 60, row.centery),
+                          theme.s("font_body"), theme.c("muted"), anchor="center")
+            self.button(surface, (r.centerx + 60, row.y, 170, row.height), "下一页", lambda: self.turn(1),
+                        style="ghost", enabled=self.page < self.pages - 1, size=theme.s("font_body"))
+        right = row.right
         if self.item.kind == "lesson":
+            self.button(surface, (right - 240, row.y, 240, row.height), "学完领积分", self.finish_lesson,
+                        style="primary", size=theme.s("font_body"))
+            right -= 240 + gap
             if self.item.audio is not None:
-                self.button(surface, (x, row.y, 250, row.height), "停止讲解" if self.sound else "播放讲解",
-                            self.toggle_audio, style="gold", key="narration")
-                x += 270
-            self.button(surface, (x, row.y, 260, row.height), "学完领积分", self.finish_lesson, style="primary")
-            x += 280
+                self.button(surface, (right - 220, row.y, 220, row.height), "停止讲解" if self.sound else "播放讲解",
+                            self.toggle_audio, style="gold", key="narration", size=theme.s("font_body"))
         if self.message:
-            text.draw(surface, self.message, (row.right, row.centery), theme.s("font_small"), theme.c("primary"),
-                      anchor="midright", max_width=max(100, row.right - x))
+            text.draw(surface, self.message, (row.right, row.y - 16), theme.s("font_small"), theme.c("primary"),
+                      anchor="bottomright", max_width=row.width)
 
     def describe(self) -> dict:
         return {"screen": self.name, "item": self.item.id if self.item else None, "page": self.page,

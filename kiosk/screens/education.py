@@ -21,9 +21,10 @@ def award_points(app, points: int, reason: str, item_id: str | None) -> str:
         return "请先登录"
     message = LearningPoints(site_id=app.state.site_id, device_id=app.state.device_id, member_no=member.member_no,
                              pin=member.pin, points=points, reason=reason, item_id=item_id)
-    if app.state.send(message):
+    app.outbox.add(message)  # kept until the admin's PointsAck, even across restarts
+    if app.state.send(message) and app.state.online:
         return f"已提交 {points} 积分，等待后台确认"
-    return "当前离线，积分暂未提交"
+    return f"{points} 积分已保存，联网后自动提交"
 
 
 class EducationScreen(Screen):

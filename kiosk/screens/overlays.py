@@ -63,3 +63,13 @@ def draw_subtitles(app, surface: pygame.Surface) -> None:
             y += line_h
         y += 40
     surface.blit(band, (0, h - height))
+
+
+def draw_toast(app, surface: pygame.Surface, message: str) -> None:
+    """A short confirmation floating above the bottom edge."""
+    theme, text = app.theme, app.text
+    label = text.render(message, theme.s("font_h2"), theme.c("on_primary"), bold=True)
+    pill = label.get_rect(midbottom=(surface.get_width() // 2, surface.get_height() - 80)).inflate(80, 40)
+    pygame.draw.rect(surface, theme.c("primary_deep"), pill, border_radius=pill.height // 2)
+    pygame.draw.rect(surface, theme.c("gold"), pill, width=3, border_radius=pill.height // 2)
+    surface.blit(label, label.get_rect(center=pill.center))

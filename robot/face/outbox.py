@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 
 from broker.messages import CheckIn, MessageError
@@ -24,8 +23,9 @@ from broker.messages import CheckIn, MessageError
 log = logging.getLogger(__name__)
 
 LEDGER = "ledger.jsonl"
-# Ledger lines older than this are dropped at start: meetings do not last a month.
-LEDGER_KEEP_SECONDS = 30 * 24 * 3600
+# The ledger keeps the newest entries by count, not by age: a wall clock that
+# was wrong when an entry was written must not make it expire (or live forever).
+LEDGER_KEEP_ENTRIES = 20_000
 
 
 class CheckInOutbox:
@@ -42,21 +42,20 @@ class CheckInOutbox:
         path = self.directory / LEDGER
         if not path.exists():
             return
-        keep, cutoff = [], time.time() - LEDGER_KEEP_SECONDS
+        keep = []
         lines = path.read_text("utf-8", errors="replace").splitlines()
         for number, line in enumerate(lines, 1):
             try:
                 entry = json.loads(line)
                 key = (str(entry["meeting_id"]), str(entry["member_id"]))
-                stamp = float(entry.get("ts", 0))
             except (ValueError, KeyError, TypeError):
                 log.warning("签到记录第 %d 行损坏，已跳过", number)
                 continue
-            if stamp >= cutoff:
-                self._done.add(key)
-                keep.append(line)
+            keep.append((key, line))
+        keep = keep[-LEDGER_KEEP_ENTRIES:]
+        self._done.update(key for key, _ in keep)
         if len(keep) != len(lines):
-            self._atomic_write(path, ("\n".join(keep) + "\n" if keep else "").encode("utf-8"))
+            self._atomic_write(path, "".join(line + "\n" for _, line in keep).encode("utf-8"))
 
     def already_checked_in(self, meeting_id: str, member_id: str) -> bool:
         return (meeting_id, member_id) in self._done

@@ -131,3 +131,33 @@ def test_statistics_aggregation():
     assert result.attendance_rate == pytest.approx(0.9)
     assert result.learning_points == 50
     assert result.points_by_branch == {"一支部": 40, "二支部": 10}
+
+
+def test_points_outbox_keeps_until_ack(tmp_path):
+    from broker.messages import LearningPoints
+    from kiosk.outbox import PointsOutbox
+
+    box = PointsOutbox(tmp_path)
+    msg = LearningPoints(site_id="s", device_id="k", member_no="100001", pin="1234", points=5, reason="课程")
+    box.add(msg)
+    (tmp_path / "junk.json").write_text("{not json")
+    again = PointsOutbox(tmp_path)  # a restart
+    assert [m.event_id for m in again.pending()] == [msg.event_id]
+    assert again.ack(msg.event_id) and again.pending() == []
+
+
+def test_playlog_batches_survive_restart_until_acked(tmp_path):
+    from broker.messages import PlayRecord
+    from kiosk.playlog import PlayLog
+
+    log = PlayLog(tmp_path, batch_max=2)
+    for i in range(3):
+        log.record(PlayRecord(item_id=f"n{i}", started_at=1.0 + i, duration_s=2.0))
+    ids = log.seal()
+    assert len(ids) == 2
+    reopened = PlayLog(tmp_path)
+    batches = reopened.batches()
+    assert sorted(b for b, _ in batches) == sorted(ids)
+    assert sum(len(records) for _, records in batches) == 3
+    assert reopened.ack(ids[0]) and not reopened.ack(ids[0])
+    assert len(reopened.batches()) == 1

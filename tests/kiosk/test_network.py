@@ -113,12 +113,12 @@ def linked(app_factory, tmp_path):
     """A kiosk app wired to a real broker through KioskLink; yields a starter."""
     started = []
 
-    def start(broker, admin_url="http://127.0.0.1:9"):
-        signer = ManifestSigner.generate()
+    def start(broker, admin_url="http://127.0.0.1:9", signer=None):
+        signer = signer or ManifestSigner.generate()
         settings = broker.settings(data_dir=tmp_path / "var", public_key=signer.public_key_b64,
                                    device_id="kiosk-1", groups=["lobby"], admin_url=admin_url)
         app = app_factory()
-        link = KioskLink(settings, device_id="kiosk-1", groups=["lobby"], playlog=app.playlog,
+        link = KioskLink(settings, device_id="kiosk-1", groups=["lobby"], playlog=app.playlog, outbox=app.outbox,
                          telemetry=lambda: dict(app.telemetry), telemetry_interval=0.5, proof_interval=3600)
         app.state.publish = link.publish
         link.start()
@@ -171,8 +171,10 @@ def test_live_events_points_telemetry_commands_and_proof_of_play(mqtt_broker, li
         award_points(app, 5, "测试", "lesson-1")
         assert pump_until(app, lambda: admin.of(LearningPoints))
         sent = admin.of(LearningPoints)[0]
+        assert [m.event_id for m in app.outbox.pending()] == [sent.event_id]
         admin.publish(PointsAck(site_id="test-site", device_id="kiosk-1", event_id=sent.event_id, total=25))
         assert pump_until(app, lambda: app.state.points_acks and app.state.points_acks[0].total == 25)
+        assert app.outbox.pending() == [] and "累计 25 分" in app.toast[0]
         # telemetry carries the UI's own figures
         assert pump_until(app, lambda: any(t.screen for t in admin.of(Telemetry)))
         # commands: show an item, then a screenshot uploaded to the admin
@@ -219,6 +221,13 @@ def test_broker_killed_screen_stays_and_kiosk_recovers(mosquitto_broker, linked)
     tap(app, "党情速递")
     tap(app, "carousel")
     tap(app, "home")
+    # points earned while offline wait on disk
+    from kiosk.screens.education import award_points
+    from kiosk.state import Member
+
+    app.state.member = Member("100009", "4321")
+    assert "联网后自动提交" in award_points(app, 3, "离线学习", "lesson-2")
+    assert len(app.outbox.pending()) == 1
     process.start()
     assert pump_until(app, lambda: app.state.online, timeout=40)
     admin = Admin(mosquitto_broker)
@@ -230,5 +239,75 @@ def test_broker_killed_screen_stays_and_kiosk_recovers(mosquitto_broker, linked)
         link.thread.call(link._send_proof(), timeout=10)
         assert pump_until(app, lambda: admin.of(ProofOfPlay))
         assert any(r.item_id == "news-1" for b in admin.of(ProofOfPlay) for r in b.records)
+        link.thread.call(link._resend_points(), timeout=10)
+        assert pump_until(app, lambda: any(p.member_no == "100009" for p in admin.of(LearningPoints)))
     finally:
         admin.close()
+
+
+class ContentServer:
+    """Serves manifests and media by hash, the way the admin does."""
+
+    def __init__(self, store) -> None:
+        import re
+
+        pattern = re.compile(r"^/(?:manifests/([0-9a-f]{64})\.json|media/([0-9a-f]{64}))$")
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                match = pattern.match(self.path)
+                sha = match and (match[1] or match[2])
+                if not sha or not store.has(sha):
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = store.read(sha)
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def test_published_manifest_reaches_the_screen(mqtt_broker, linked, demo, tmp_path):
+    from broker.messages import DesiredState
+    from content.signing import encode_manifest
+    from content.store import MediaStore
+
+    manifest, media = demo
+    store = MediaStore(tmp_path / "admin-store")
+    for path in media.iterdir():
+        store.put_file(path)
+    news = manifest.item("news-1").model_copy(update={"title": "网络送达的最新要闻"})
+    fresh = manifest.model_copy(update={"site_id": "test-site", "group": "lobby", "version": 7,
+                                        "items": [news] + [i for i in manifest.items if i.id != "news-1"]})
+    data = encode_manifest(fresh)
+    sha = store.put_bytes(data)
+    server = ContentServer(store)
+    signer = ManifestSigner.generate()
+    app, link = linked(mqtt_broker, signer=signer)
+    app.images.resolve = link.media_path  # media now come from the endpoint's verified cache
+    admin = Admin(mqtt_broker)
+    try:
+        tap(app, "党情速递")
+        admin.client.publish(DesiredState(site_id="test-site", group="lobby", version=7, manifest_sha256=sha,
+                                          manifest_url=f"{server.url}/manifests/{sha}.json",
+                                          signature=signer.sign(data), published_at=time.time()))
+        assert pump_until(app, lambda: app.state.manifest is not None and app.state.manifest.version == 7)
+        assert app.current_name == "news"
+        assert app.current.describe()["current"] == "news-1"
+        assert app.find("网络送达的最新要闻") is not None
+        assert app.images.get(news.images[0].sha256, (320, 180)) is not None
+    finally:
+        admin.close()
+        server.close()

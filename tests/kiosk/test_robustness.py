@@ -211,3 +211,14 @@ def test_cli_headless_script_and_screenshot(tmp_path):
                            "--demo", "--data-dir", str(tmp_path / "var"), "--script", str(failing)],
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 1 and "不存在的按钮" in proc.stderr
+
+
+def test_withdrawn_item_on_screen_goes_home(kiosk, demo):
+    manifest, _ = demo
+    tap(kiosk, "通知公告")
+    tap(kiosk, "关于开展安全隐患排查的紧急通知")
+    assert kiosk.current_name == "detail"
+    items = [i for i in manifest.items if i.id != "notice-urgent"]
+    events.post(events.MANIFEST_APPLIED, manifest.model_copy(update={"items": items, "version": 3}))
+    advance(kiosk, 0.1)
+    assert kiosk.current_name == "home"

@@ -217,9 +217,13 @@ def test_statistics(kiosk):
 
 
 def test_attract_loop_after_idle_and_touch_goes_home(kiosk):
+    from kiosk.state import Member
+
+    kiosk.state.member = Member("100001", "1234")
     tap(kiosk, "党情速递")
     advance(kiosk, 61)
     assert kiosk.current_name == "attract"
+    assert kiosk.state.member is None  # signed out when the member walked away
     shown = kiosk.current.describe()
     assert shown["count"] == 5 and shown["item"] == "news-1"
     advance(kiosk, 8.5)  # the first entry lasts 8 s

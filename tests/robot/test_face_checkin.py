@@ -303,3 +303,54 @@ def test_no_camera_dark_and_blurred_frames_give_clear_messages(tmp_path, face_ph
     assert any("摄像头无法打开: 97" in s for s in shown)
     with pytest.raises(Exception, match="视频文件不存在"):
         FrameSource(tmp_path / "missing.avi").read()
+
+
+def test_broker_down_at_check_in_then_up_after_a_restart(tmp_path, face_vectors):
+    """The broker (and so the admin) is down when members arrive; the robot even
+    restarts before it comes back. Every check-in reaches the admin, each id is
+    stored once, and the outbox empties only on acks."""
+    import socket
+
+    from broker.client import HallClient
+    from broker.embedded import EmbeddedBroker, broker_config
+    from broker.settings import HallSettings
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = HallSettings(_env_file=None, mqtt_host="127.0.0.1", mqtt_port=port, site_id="test-site")
+    received: dict[str, list[CheckIn]] = {}
+    wall, mono = [T0.timestamp()], [50.0]
+
+    async def scenario():
+        robot = HallClient(settings, client_id="robot-1", kind="robot", reconnect_max=2)
+        agent, _ = _agent(tmp_path, [[face_vectors["obama2"], face_vectors["biden"]]] * 2, face_vectors,
+                          lambda: wall[0], lambda: mono[0])
+        agent.publish = robot.publish
+        agent.attach(robot)
+        await robot.start()                      # nothing listens on the port yet
+        for _ in range(2):
+            mono[0] += 0.2
+            agent.process_frame(np.zeros((10, 10, 3), np.uint8))
+        assert agent.stats.checkins == 2 and len(agent.outbox.pending()) == 2
+        await robot.stop()                       # the robot restarts while the admin is away
+
+        broker = EmbeddedBroker(broker_config(host="127.0.0.1", port=port, fleet=None, password_file=None,
+                                              allow_anonymous=True))
+        await broker.start()
+        admin = await _admin_stub(settings, received)
+        robot = HallClient(settings, client_id="robot-1", kind="robot")
+        restarted, sent = _agent(tmp_path, [], face_vectors, lambda: wall[0], lambda: mono[0])
+        restarted.publish = robot.publish
+        restarted.attach(robot)
+        await robot.start()
+        ok = await _until(lambda: not restarted.outbox.pending(), timeout=20)
+        await robot.stop()
+        await admin.stop()
+        await broker.stop()
+        return ok, restarted
+
+    ok, restarted = asyncio.run(scenario())
+    assert ok, "queued check-ins were not delivered and acked"
+    assert sorted(copies[0].member_id for copies in received.values()) == ["m-a", "m-b"]
+    assert restarted.outbox.already_checked_in("mt1", "m-a")   # and the ledger survived the restart

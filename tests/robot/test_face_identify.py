@@ -147,3 +147,33 @@ def test_hog_detector_finds_the_same_people(face_photos, face_vectors):
     found = {n: gallery.search(enrolment_embedding(hog, read_image(face_photos[n])).vector).member
              for n in ("obama3", "biden", "astronaut")}
     assert found["obama3"].member_id == "A" and found["biden"].member_id == "B" and found["astronaut"] is None
+
+
+def test_run_cli_checks_in_from_a_video_and_keeps_unacked_on_disk(tmp_path, gallery_dir, face_photos, mqtt_broker):
+    """`hall robot face run` wiring: meetings file, folder gallery, video camera, broker
+    up but no admin: both members checked in, both kept on disk for the admin."""
+    import datetime as dt
+    import os
+
+    from robot.face.samples import queue_frames, write_video
+
+    video = write_video(queue_frames(face_photos, [("obama2", "biden"), "astronaut"], frames_each=3),
+                        tmp_path / "q.avi")
+    now = dt.datetime.now(dt.timezone.utc)
+    meetings = tmp_path / "meetings.json"
+    meetings.write_text(json.dumps([{
+        "kind": "meeting", "id": "mt1", "title": "支部党员大会", "meeting_type": "支部党员大会", "branch_id": "b1",
+        "starts_at": (now - dt.timedelta(minutes=1)).isoformat(), "ends_at": (now + dt.timedelta(hours=1)).isoformat(),
+        "check_in_devices": ["robot-9"]}], ensure_ascii=False), encoding="utf-8")
+    env = dict(os.environ, HALL_MQTT_HOST=mqtt_broker.host, HALL_MQTT_PORT=str(mqtt_broker.port),
+               HALL_DEVICE_ID="robot-9", HALL_SITE_ID="test-site", HALL_FACE_OUTBOX_DIR=str(tmp_path / "outbox"),
+               HALL_ENV_FILE=str(tmp_path / "none.env"))
+    result = subprocess.run(
+        [sys.executable, "-c", "from robot.face.cli import app; app()", "run", "--meetings", str(meetings),
+         "--camera", str(video), "--gallery", str(gallery_dir), "--no-speak"],
+        capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "obama同志，欢迎参加支部党员大会" in result.stdout and "biden同志，欢迎参加支部党员大会" in result.stdout
+    assert "签到 2 人" in result.stdout
+    pending = sorted(json.loads(p.read_text())["member_id"] for p in (tmp_path / "outbox" / "pending").glob("*.json"))
+    assert pending == ["biden", "obama"]

@@ -97,3 +97,29 @@ def test_bench_runs_without_asr(tmp_path):
     result = run_bench(entries=200, asr=False)
     assert result["faq_entries"] == 200 and result["rank_ms_p50"] > 0
     assert 0 <= result["faq_heldout_top1"] <= 1
+
+
+def test_listen_prints_one_line_per_utterance_in_grammar_mode(tmp_path):
+    phrases = ["역사 전시관", "로봇 시작"]
+    parts = []
+    for i, phrase in enumerate(phrases):
+        subprocess.run(["espeak-ng", "-v", "ko", "-w", str(tmp_path / f"{i}.wav"), phrase], check=True)
+        from robot.audio import read_wav
+
+        parts += [np.zeros(16000, np.int16), read_wav(tmp_path / f"{i}.wav")]
+    wav = write_wav(tmp_path / "both.wav", np.concatenate(parts + [np.zeros(16000, np.int16)]))
+    grammar = tmp_path / "phrases.txt"
+    grammar.write_text("\n".join(["안녕하세요", "감사합니다", *phrases, "다시"]), encoding="utf-8")
+    result = run(["listen", str(wav), "--model", str(korean_model()), "--phrases", str(grammar)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == phrases
+
+
+def test_say_writes_a_wav_and_shows_pinyin(tmp_path):
+    out = tmp_path / "say.wav"
+    result = run(["say", "--out", str(out), "欢迎参观长征展区"])
+    assert result.exit_code == 0, result.output
+    with wave.open(str(out)) as wav:
+        assert wav.getnframes() / wav.getframerate() > 1.0
+    shown = run(["say", "--pinyin", "长征"])
+    assert shown.stdout.strip() == "chang2 zheng1"

@@ -151,3 +151,14 @@ def test_subtitles_follow_sentences():
     assert subtitle_at(subs, 0.1) == parts[0]
     assert subtitle_at(subs, subs[-1].start + 0.1) == parts[-1]
     assert narration_seconds(text) == subs[-1].end
+
+
+def test_touch_joystick_maps_the_finger_to_walking_and_turning():
+    from vrhall.joystick import inside, stick_vector
+
+    centre, r = (-1.4, -0.6), 0.2
+    assert stick_vector(centre, r, centre) == (0.0, 0.0)                 # resting finger: no drift
+    assert stick_vector(centre, r, (-1.4, -0.4)) == pytest.approx((1.0, 0.0))   # up: forward
+    fwd, turn = stick_vector(centre, r, (-1.0, -0.6))                     # far right: clamp, turn right
+    assert fwd == pytest.approx(0.0) and turn == pytest.approx(-1.0)
+    assert inside(centre, r, (-1.3, -0.6)) and not inside(centre, r, (0.0, 0.0))

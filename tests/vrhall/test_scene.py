@@ -265,3 +265,42 @@ def test_far_jumps_fade_through_black(hall_app):
     assert hall_app.overlay.fade.isHidden()
     view = report.layout.placement("f119").view
     assert (hall_app.pose.x, hall_app.pose.y) == pytest.approx((view.x, view.y))
+
+
+def test_stereo_hangs_card_and_subtitles_in_front_of_the_eyes(hall_app, exhibits):
+    hall_app.load(exhibits)
+    hall_app.enable_stereo()
+    hall_app.goto_exhibit_now("kaiguo")
+    assert hall_app.overlay.card.getParent() == hall_app.base.camera
+    assert hall_app.overlay.minimap.isHidden()
+    hall_app.disable_stereo()
+    assert hall_app.overlay.card.getParent() == hall_app.base.aspect2d
+    assert not hall_app.overlay.minimap.isHidden()
+
+
+def test_joystick_input_walks_the_visitor(hall_app, exhibits):
+    report = hall_app.load(exhibits)
+    hall_app.set_pose(report.layout.entrance)
+    hall_app.stick_input = (1.0, 0.0)
+    for _ in range(10):
+        hall_app._walk(0.1)
+    hall_app.stick_input = (0.0, 0.0)
+    assert hall_app.pose.y > report.layout.entrance.y + 1.5
+
+
+def test_interactive_hall_binds_keys_buttons_and_joystick_and_cleans_up(panda_base, resolver, exhibits, tmp_path):
+    from content.fonts import cjk_font_path
+    from vrhall.app import HallApp
+    from vrhall.scene import HallBuilder
+
+    app = HallApp(panda_base, HallBuilder(panda_base.loader, cjk_font_path(), resolver), interactive=True)
+    try:
+        app.load(exhibits)
+        assert {"w", "mouse1", "t", "escape", "q"} <= set(app._events)
+        assert len(app.overlay.buttons) == 5  # four tour buttons and the joystick
+        panda_base.messenger.send("t")  # the keyboard starts the tour
+        assert app.guide.mode == "tour"
+        app.screenshot(tmp_path / "ui.png")
+    finally:
+        app.destroy()
+    assert not panda_base.isAccepting("t")
