@@ -226,6 +226,13 @@ _mount("admin", "admin.cli", None, "管理后台：内容编辑、分级审核�
 _mount("kiosk", "kiosk.cli", "kiosk", "触摸屏终端")
 _mount("vrhall", "vrhall.cli", "vrhall", "3D / VR 党史展厅")
 _mount("robot", "robot.cli", "robot", "导览机器人：语音问答、引导、人脸签到")
+try:  # the face check-in benchmark lives in its own sub-package
+    from robot.face.cli import bench as _face_bench
+
+    bench_app.command("face")(_face_bench)
+except ModuleNotFoundError as _exc:
+    if _exc.name not in ("robot.face", "robot.face.cli"):
+        raise
 
 
 @bench_app.command("push")
