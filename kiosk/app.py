@@ -29,10 +29,12 @@ from .gestures import GestureTracker
 from .images import ImageCache, MediaResolver
 from .outbox import PointsOutbox
 from .playlog import PlayLog
-from .render import TextRenderer, star
+from .render import TextRenderer
+from .screens.chrome import draw_header
+from .screens.overlays import draw_alert, draw_subtitles, draw_toast
 from .state import KioskState
 from .theme import load_theme
-from .widgets import ButtonBar, draw_button
+from .widgets import ButtonBar
 
 log = logging.getLogger(__name__)
 
@@ -345,14 +347,13 @@ class KioskApp:
                 screen.draw(surface, surface.get_rect())
             else:
                 screen.draw(surface, self.content_rect())
-                self._draw_header(screen)
+                draw_header(self, screen)
         except Exception:
             log.exception("screen %s failed to draw; showing a notice instead", self.current_name)
             surface.fill(theme.c("bg"))
-            self._draw_header(screen)
+            draw_header(self, screen)
             self.text.draw(surface, "内容暂时无法显示，请返回首页", surface.get_rect().center, theme.s("font_h1"),
                            theme.c("muted"), anchor="center")
-        from .screens.overlays import draw_alert, draw_subtitles, draw_toast
 
         if self.state.dialogue and not self.alert_active():
             draw_subtitles(self, surface)
@@ -367,54 +368,6 @@ class KioskApp:
         if self._pending_tap is not None:
             self.tap_latencies_ms.append((time.perf_counter() - self._pending_tap) * 1000)
             self._pending_tap = None
-
-    def _draw_header(self, screen) -> None:
-        surface, theme, text = self.surface, self.theme, self.text
-        w = self.size[0]
-        h = theme.s("header_h")
-        from .render import vertical_gradient
-
-        surface.blit(vertical_gradient((w, h), theme.c("primary"), theme.c("primary_dark")), (0, 0))
-        pygame.draw.rect(surface, theme.c("gold"), (0, h - 6, w, 6))
-        m = theme.s("margin")
-        x = m
-        if self.current_name != "home":
-            draw_button(surface, self, self.chrome, (x, (h - 6 - theme.touch) // 2, 190, theme.touch), "‹ 返回",
-                        self.back, style="header", size=theme.s("font_h2"), key="back")
-            x += 190 + theme.s("gap") // 2
-            draw_button(surface, self, self.chrome, (x, (h - 6 - theme.touch) // 2, 160, theme.touch), "首页",
-                        lambda: self.navigate("home"), style="header", size=theme.s("font_h2"), key="home")
-            x += 160 + theme.s("gap")
-            title = screen.title
-        else:
-            star(surface, (x + 34, h // 2 - 3), 34, theme.c("gold"))
-            x += 90
-            title = (self.state.manifest.settings.get("title") if self.state.manifest else None) or "智慧党建展厅"
-        clock_w = self._draw_clock(h)
-        text.draw(surface, title, (x, (h - 6) // 2), theme.s("font_title"), theme.c("on_primary"), bold=True,
-                  anchor="midleft", max_width=w - x - clock_w - m)
-
-    def _draw_clock(self, h: int) -> int:
-        surface, theme, text = self.surface, self.theme, self.text
-        now = self.state.now()
-        right = self.size[0] - theme.s("margin")
-        online = self.state.online
-        label = "在线" if online else "离线"
-        r = text.draw(surface, label, (right, (h - 6) // 2), theme.s("font_small"), theme.c("gold_pale"),
-                      anchor="midright")
-        pygame.draw.circle(surface, theme.c("online" if online else "offline"), (r.left - 22, r.centery), 12)
-        pygame.draw.circle(surface, theme.c("gold_pale"), (r.left - 22, r.centery), 12, 2)
-        x = r.left - 60
-        weekday = "一二三四五六日"[now.weekday()]
-        t = text.draw(surface, now.strftime("%H:%M"), (x, (h - 6) // 2), theme.s("font_title"), theme.c("on_primary"),
-                      bold=True, anchor="midright")
-        if self.portrait:
-            return self.size[0] - t.left + theme.s("gap")  # no room for the date beside the title
-        d = text.draw(surface, f"{now.year}年{now.month}月{now.day}日", (t.left - 24, (h - 6) // 2 - 20),
-                      theme.s("font_small"), theme.c("gold_pale"), anchor="midright")
-        text.draw(surface, f"星期{weekday}", (t.left - 24, (h - 6) // 2 + 22), theme.s("font_small"),
-                  theme.c("gold_pale"), anchor="midright")
-        return self.size[0] - d.left + theme.s("gap")
 
     # -- loop -------------------------------------------------------------------
     def render(self) -> None:

@@ -155,8 +155,15 @@ class KioskLink:
         result = await self._ask_ui(command)
         png: bytes = result.pop("png")
         url = screenshot_url(self.settings.admin_url, self.device_id)
-        async with httpx.AsyncClient(timeout=10.0) as http:
+        # The admin authenticates device uploads with the device's MQTT account (HTTP Basic).
+        auth = None
+        if self.settings.mqtt_password:
+            auth = (self.settings.mqtt_username or self.device_id, self.settings.mqtt_password)
+        async with httpx.AsyncClient(timeout=10.0, auth=auth) as http:
             response = await http.post(url, content=png, headers={"Content-Type": "image/png",
                                                                    "X-Request-Id": command.request_id})
             response.raise_for_status()
-        return {**result, "bytes": len(png), "uploaded_to": url}
+        uploaded = {}
+        if response.headers.get("content-type", "").startswith("application/json"):
+            uploaded = {k: v for k, v in response.json().items() if k in ("sha256", "url")}
+        return {**result, **uploaded, "bytes": len(png), "uploaded_to": url}

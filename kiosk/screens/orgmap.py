@@ -49,8 +49,11 @@ class MapScreen(Screen):
         gap = theme.s("gap")
         portrait = self.app.portrait
         card_w = rect.width if portrait else 620
-        map_area = pygame.Rect(rect.x, rect.y, rect.width - (0 if portrait else card_w + gap),
-                               rect.height - (560 + gap if portrait else 0))
+        if portrait:
+            # As tall as the picture needs, the branch card gets the rest.
+            map_area = pygame.Rect(rect.x, rect.y, rect.width, min(int(rect.width * 0.66), rect.height - 760 - gap))
+        else:
+            map_area = pygame.Rect(rect.x, rect.y, rect.width - card_w - gap, rect.height)
         image = self.app.images.get(info.image.sha256, map_area.size)
         if image is None:
             # No picture: keep the pins on a plain board so the map still works.

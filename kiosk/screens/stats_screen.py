@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pygame
 
 from ..render import card
@@ -88,12 +86,3 @@ class StatsScreen(Screen):
         stats = self.figures()
         return {"screen": self.name, "branches": stats.branches if stats else 0, "members": stats.members if stats else 0}
 
-
-def donut(surface, center, radius: int, fraction: float, color, track) -> None:
-    """A ring filled to ``fraction`` clockwise from the top."""
-    pygame.draw.circle(surface, track, center, radius, 24)
-    steps = max(2, int(120 * fraction))
-    points = [(center[0] + radius * math.cos(-math.pi / 2 + 2 * math.pi * fraction * i / steps),
-               center[1] + radius * math.sin(-math.pi / 2 + 2 * math.pi * fraction * i / steps)) for i in range(steps + 1)]
-    if len(points) > 1:
-        pygame.draw.lines(surface, color, False, points, 24)

@@ -86,9 +86,13 @@ class UploadServer:
 
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                uploads.append((self.path, self.headers["Content-Type"], body))
-                self.send_response(204)
+                uploads.append((self.path, self.headers["Content-Type"], body, self.headers.get("Authorization")))
+                reply = b'{"sha256": "abc", "url": "/media/abc"}'
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
+                self.wfile.write(reply)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -113,10 +117,10 @@ def linked(app_factory, tmp_path):
     """A kiosk app wired to a real broker through KioskLink; yields a starter."""
     started = []
 
-    def start(broker, admin_url="http://127.0.0.1:9", signer=None):
+    def start(broker, admin_url="http://127.0.0.1:9", signer=None, **overrides):
         signer = signer or ManifestSigner.generate()
         settings = broker.settings(data_dir=tmp_path / "var", public_key=signer.public_key_b64,
-                                   device_id="kiosk-1", groups=["lobby"], admin_url=admin_url)
+                                   device_id="kiosk-1", groups=["lobby"], admin_url=admin_url, **overrides)
         app = app_factory()
         link = KioskLink(settings, device_id="kiosk-1", groups=["lobby"], playlog=app.playlog, outbox=app.outbox,
                          telemetry=lambda: dict(app.telemetry), telemetry_interval=0.5, proof_interval=3600)
@@ -153,7 +157,7 @@ def test_emergency_takeover_over_a_real_broker(mqtt_broker, linked):
 
 def test_live_events_points_telemetry_commands_and_proof_of_play(mqtt_broker, linked):
     uploads = UploadServer()
-    app, link = linked(mqtt_broker, admin_url=uploads.url)
+    app, link = linked(mqtt_broker, admin_url=uploads.url, mqtt_username="kiosk-1", mqtt_password="device-secret")
     admin = Admin(mqtt_broker)
     try:
         assert pump_until(app, lambda: app.state.online)
@@ -188,8 +192,12 @@ def test_live_events_points_telemetry_commands_and_proof_of_play(mqtt_broker, li
         assert pump_until(app, lambda: any(r.request_id == shot.request_id for r in admin.of(CommandReply)))
         reply = next(r for r in admin.of(CommandReply) if r.request_id == shot.request_id)
         assert reply.ok, reply.error
-        path, mime, body = uploads.uploads[0]
+        path, mime, body, auth = uploads.uploads[0]
         assert path == "/api/devices/kiosk-1/screenshot" and mime == "image/png" and body.startswith(b"\x89PNG")
+        import base64
+
+        assert auth == "Basic " + base64.b64encode(b"kiosk-1:device-secret").decode()  # device's MQTT account
+        assert reply.result["sha256"] == "abc"
         # proof of play: what was shown goes out in a batch and is deleted once acked
         tap(app, "home")
         link.thread.call(link._send_proof(), timeout=10)
