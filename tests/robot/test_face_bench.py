@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from face_fixtures import face_photos  # noqa: F401  (fixture)
+from tests.robot.face_fixtures import face_photos  # noqa: F401  (fixture)
 
 
 def test_bench_face_runs_and_never_accepts_the_unknown(face_photos, capsys):

@@ -13,7 +13,7 @@ import pytest
 
 from broker.messages import CheckIn, CheckInAck
 from content.model import Meeting
-from face_fixtures import face_photos, face_pipeline, face_vectors  # noqa: F401  (fixtures)
+from tests.robot.face_fixtures import face_photos, face_pipeline, face_vectors  # noqa: F401  (fixtures)
 from robot.face.checkin import Confirmer, Cooldown, greeting, is_late, open_meeting
 from robot.face.config import FaceConfig
 from robot.face.gallery import Gallery, Member

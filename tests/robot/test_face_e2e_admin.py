@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from face_fixtures import face_photos, face_pipeline  # noqa: F401  (fixtures)
+from tests.robot.face_fixtures import face_photos, face_pipeline  # noqa: F401  (fixtures)
 
 
 def test_video_to_stored_checkin_and_kiosk_board(tmp_path, mqtt_broker, face_photos, face_pipeline):

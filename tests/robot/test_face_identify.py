@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from face_fixtures import face_photos, face_pipeline, face_vectors, gallery_dir  # noqa: F401  (fixtures)
+from tests.robot.face_fixtures import face_photos, face_pipeline, face_vectors, gallery_dir  # noqa: F401  (fixtures)
 from robot.face.gallery import Gallery, Member
 
 

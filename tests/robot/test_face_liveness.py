@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import cv2
 
-from face_fixtures import face_photos, face_pipeline  # noqa: F401  (fixtures)
+from tests.robot.face_fixtures import face_photos, face_pipeline  # noqa: F401  (fixtures)
 from robot.face.liveness import MotionLiveness, attack_frames, evaluate, portrait
 
 

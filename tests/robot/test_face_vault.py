@@ -9,7 +9,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from face_fixtures import face_photos, face_pipeline, face_vectors  # noqa: F401  (fixtures)
+from tests.robot.face_fixtures import face_photos, face_pipeline, face_vectors  # noqa: F401  (fixtures)
 from robot.face.crypto import generate_key, load_master_key, parse_key
 from robot.face.errors import EnrolmentError, VaultError
 from robot.face.vault import DB_NAME, EmbeddingVault

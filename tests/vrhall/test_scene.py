@@ -52,7 +52,7 @@ def test_screenshot_in_front_of_exhibit_shows_its_title(hall_app, exhibits, tmp_
 def test_missing_texture_no_section_and_broken_model_still_build(hall_app, exhibits, add_media):
     good = add_media(egg_cube(), "model/x-egg")
     broken = add_media(b"glTF not really a model", "model/gltf-binary")
-    from conftest import gltf_pyramid
+    from tests.vrhall.conftest import gltf_pyramid
 
     pyramid = add_media(gltf_pyramid(), "model/gltf+json")
     extra = [
