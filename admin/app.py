@@ -79,6 +79,9 @@ def create_app(settings: AdminSettings | None = None, *, ctx: AdminContext | Non
                   description="内容编辑、分级审核、排期发布、紧急通知、设备与三会一课管理。写操作均需登录。")
     app.state.ctx = ctx
     _install_error_handlers(app)
+    from admin.retry import RetryLockedMiddleware
+
+    app.add_middleware(RetryLockedMiddleware)
 
     from admin.media import media_router
     from admin.routes import all_routers
@@ -116,8 +119,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def db_busy(_: Request, exc: OperationalError) -> JSONResponse:
         # SQLite waited its busy timeout and the database is still locked: ask the
         # client to retry instead of failing with a bare 500. Nothing was written.
-        log.error("database error: %s", exc)
-        return JSONResponse({"detail": "数据库繁忙，请稍后重试"}, status_code=503, headers={"Retry-After": "1"})
+        log.warning("database error: %s", exc)
+        headers = {"Retry-After": "1"}
+        if "locked" in str(exc) or "busy" in str(exc):
+            headers["X-DB-Locked"] = "1"  # RetryLockedMiddleware runs the request again
+        return JSONResponse({"detail": "数据库繁忙，请稍后重试"}, status_code=503, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -73,6 +73,8 @@ def populate(settings: Any, *, items: int, devices: int) -> str:
 
 
 def _serve(data_dir: str, port: int) -> None:
+    """One server process. Several of them share the port (SO_REUSEPORT) and
+    the kernel spreads connections over them, as uvicorn --workers would."""
     import logging
 
     import uvicorn
@@ -83,7 +85,12 @@ def _serve(data_dir: str, port: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     settings = AdminSettings(_env_file=None, data_dir=Path(data_dir), mqtt_enabled=False,
                              admin_url=f"http://127.0.0.1:{port}")
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 class _Connection:
@@ -117,10 +124,10 @@ async def _load(port: int, path: str, token: str, rate: int, seconds: float, con
         nonlocal errors
         conn = await pool.get()
         try:
-            status = await conn.get(request)
+            status = await asyncio.wait_for(conn.get(request), 30)
             if status != 200:
                 errors += 1
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
             errors += 1
             conn = _Connection(*await asyncio.open_connection("127.0.0.1", port))
         finally:
@@ -142,12 +149,13 @@ async def _load(port: int, path: str, token: str, rate: int, seconds: float, con
         pool.get_nowait().writer.close()
     latencies.sort()
     return {"requests": total, "errors": errors, "achieved_rps": total / elapsed,
-            "p50_ms": statistics.median(latencies), "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+            "p50_ms": statistics.median(latencies),
+            "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
             "max_ms": latencies[-1]}
 
 
 def run_admin_bench(*, items: int = 10_000, devices: int = 1_000, rate: int = 500, seconds: float = 10.0,
-                    connections: int = 64) -> dict[str, Any]:
+                    connections: int = 64, workers: int = 1) -> dict[str, Any]:
     from admin.settings import AdminSettings
 
     with tempfile.TemporaryDirectory(prefix="hall-bench-admin-") as tmp:
@@ -156,8 +164,10 @@ def run_admin_bench(*, items: int = 10_000, devices: int = 1_000, rate: int = 50
         token = populate(settings, items=items, devices=devices)
         populate_s = time.perf_counter() - t0
         port = _free_port()
-        server = multiprocessing.get_context("spawn").Process(target=_serve, args=(tmp, port), daemon=True)
-        server.start()
+        spawn = multiprocessing.get_context("spawn")
+        servers = [spawn.Process(target=_serve, args=(tmp, port), daemon=True) for _ in range(max(1, workers))]
+        for server in servers:
+            server.start()
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -165,14 +175,18 @@ def run_admin_bench(*, items: int = 10_000, devices: int = 1_000, rate: int = 50
                     if sock.connect_ex(("127.0.0.1", port)) == 0:
                         break
                 time.sleep(0.1)
+            time.sleep(1.0 * (len(servers) - 1))  # every worker listening before connections are spread
             results = {}
             for name, path in ENDPOINTS.items():
                 asyncio.run(_load(port, path, token, rate=50, seconds=1.0, connections=8))  # warm-up
                 results[name] = asyncio.run(_load(port, path, token, rate, seconds, connections))
         finally:
-            server.terminate()
-            server.join(10)
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.join(10)
     return {"items": items, "devices": devices, "rate": rate, "seconds": seconds, "cpus": os.cpu_count(),
+            "workers": len(servers),
             "populate_s": round(populate_s, 1), "endpoints": results}
 
 

@@ -141,6 +141,7 @@ def bench(
     devices: int = typer.Option(1_000, help="设备数"),
     rate: int = typer.Option(500, help="每秒请求数"),
     seconds: float = typer.Option(10.0, help="每个接口的压测时长（秒）"),
+    workers: int = typer.Option(1, help="服务进程数（共享端口）"),
     as_json: bool = typer.Option(False, "--json", help="最后一行输出 JSON"),
 ) -> None:
     """管理后台压测：设备列表与内容列表在固定请求速率下的 p50/p99 延迟。"""
@@ -149,7 +150,7 @@ def bench(
 
     from admin.bench import run_admin_bench
 
-    result = run_admin_bench(items=items, devices=devices, rate=rate, seconds=seconds)
+    result = run_admin_bench(items=items, devices=devices, rate=rate, seconds=seconds, workers=workers)
     for name, figures in result["endpoints"].items():
         typer.echo(f"{name}: p50 {figures['p50_ms']:.1f} ms  p99 {figures['p99_ms']:.1f} ms  "
                    f"实际 {figures['achieved_rps']:.0f} 次/秒  错误 {figures['errors']}")

@@ -1,14 +1,14 @@
 """FastAPI dependencies: the database session, the current user, role checks.
 
 Browsers authenticate with a session cookie and must echo the session's CSRF
-token (header ``X-CSRF-Token`` or form field ``csrf_token``) on every unsafe
+token (header ``X-CSRF-Token``, sent by ``static/app.js``) on every unsafe
 request; API clients send ``Authorization: Bearer <token>`` and need no CSRF
 token, because a browser never attaches that header on its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -27,9 +27,15 @@ def get_ctx(request: Request) -> AdminContext:
     return request.app.state.ctx
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with request.app.state.ctx.sessions() as session:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    # Async on purpose: creating and closing a Session does no blocking I/O
+    # worth a thread, and every thread hop costs latency under load. The
+    # queries themselves run in the sync dependencies and endpoints (threads).
+    session = request.app.state.ctx.sessions()
+    try:
         yield session
+    finally:
+        session.close()
 
 
 CtxDep = Annotated[AdminContext, Depends(get_ctx)]
@@ -42,20 +48,13 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-async def _csrf_from_request(request: Request) -> str:
-    token = request.headers.get("x-csrf-token")
-    if token:
-        return token
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
-        value = form.get("csrf_token")
-        return value if isinstance(value, str) else ""
-    return ""
+def optional_user(request: Request, session: SessionDep) -> User | None:
+    """The signed-in user or None; enforces CSRF for cookie sessions.
 
-
-async def optional_user(request: Request, session: SessionDep) -> User | None:
-    """The signed-in user or None; enforces CSRF for cookie sessions."""
+    Deliberately synchronous: it queries the database, and an async dependency
+    would do that on the event loop, where waiting for a pooled connection under
+    load stalls every request (including the ones that would free a connection).
+    """
     bearer = _bearer(request)
     if bearer:
         found = crud_users.resolve_token(session, secret=bearer, kind="api")
@@ -64,19 +63,23 @@ async def optional_user(request: Request, session: SessionDep) -> User | None:
                                 headers={"WWW-Authenticate": "Bearer"})
         request.state.auth = found[1]
         return found[0]
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    found = crud_users.resolve_token(session, secret=cookie, kind="session")
+    found = cookie_session(request, session)
     if found is None:
         return None
     user, token = found
     if request.method not in SAFE_METHODS:
-        sent = await _csrf_from_request(request)
+        sent = request.headers.get("x-csrf-token", "")
         if not sent or not security.same(sent, token.csrf):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "CSRF 校验失败，请刷新页面后重试")
     request.state.auth = token
     return user
+
+
+def cookie_session(request: Request, session: Session) -> tuple[User, AuthToken] | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    return crud_users.resolve_token(session, secret=cookie, kind="session")
 
 
 async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
@@ -89,10 +92,10 @@ CurrentUser = Annotated[User, Depends(current_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
-def require_roles(*roles: str) -> Callable[[User], User]:
+def require_roles(*roles: str) -> Callable[..., object]:
     allowed = set(roles) | {"admin"}
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "没有权限执行此操作")
         return user

@@ -56,6 +56,8 @@ class AuthToken(Base):
 
 class Item(Base):
     __tablename__ = "items"
+    # The list view: count and newest-first page of the items not retired.
+    __table_args__ = (Index("ix_items_retired_updated", "retired", "updated_at"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), index=True)

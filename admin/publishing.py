@@ -19,7 +19,8 @@ from admin.models import DeviceGroup, User, utcnow
 log = logging.getLogger(__name__)
 
 
-def publish_group(ctx: AdminContext, session: Session, *, group: DeviceGroup, user: User | str | None) -> dict[str, Any]:
+def publish_group(ctx: AdminContext, session: Session, *, group: DeviceGroup,
+                  user: User | str | None) -> dict[str, Any]:
     manifest = build_manifest(session, group=group, site_id=ctx.settings.site_id)
     result = ctx.extras["publisher"].publish(manifest)
     if result.changed:

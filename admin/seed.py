@@ -180,7 +180,8 @@ def _import_demo(session: Session, *, ctx: Any, demo: Any) -> None:
     if session.get(SiteSetting, MAP_KEY) is None:
         session.add(SiteSetting(key=MAP_KEY, value=_dump(demo.map)))
     if session.get(SiteSetting, KIOSK_SETTINGS_KEY) is None:
-        session.add(SiteSetting(key=KIOSK_SETTINGS_KEY, value={"hall": dict(demo.hall), "sections": list(demo.sections)}))
+        session.add(SiteSetting(key=KIOSK_SETTINGS_KEY,
+                                value={"hall": dict(demo.hall), "sections": list(demo.sections)}))
     for member in demo.members:
         if session.get(Member, member.id) is None:
             session.add(Member(id=member.id, name=member.name, branch_id=member.branch_id,

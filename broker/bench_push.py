@@ -11,6 +11,7 @@ publish call to the arrival of each device's "applied" report.
 from __future__ import annotations
 
 import asyncio
+import collections
 import io
 import json
 import os
@@ -231,6 +232,8 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
         "p50_ms": round(percentile(lat, 50) * 1000, 1), "p99_ms": round(percentile(lat, 99) * 1000, 1),
         "max_ms": round(max(lat) * 1000, 1),
         "applied": len(lat) // rounds, "failed": len(failures),
+        # devices that reported a failed attempt (they retry with backoff), by reason
+        "failure_reasons": dict(collections.Counter(reason[:60] for reason in failures.values()).most_common(3)),
         # desired-state deliveries + applied reports carried by the broker per second of a round
         "messages_per_s": round(2 * devices / span, 1),
         "http_fetches_per_s": round(devices * (1 + media_files) / span, 1),

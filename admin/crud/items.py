@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from admin import review
 from admin.crud import audit
@@ -91,7 +91,8 @@ def version_numbers(session: Session, *, version_ids: list[int]) -> dict[int, in
     """Version id -> number, in one query (for lists)."""
     if not version_ids:
         return {}
-    return dict(session.execute(select(ItemVersion.id, ItemVersion.number).where(ItemVersion.id.in_(version_ids))).all())
+    query = select(ItemVersion.id, ItemVersion.number).where(ItemVersion.id.in_(version_ids))
+    return dict(session.execute(query).all())
 
 
 def approvals(session: Session, *, version_id: int) -> list[Approval]:
@@ -110,6 +111,29 @@ def list_items(session: Session, *, kind: str | None = None, status: str | None 
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Item.updated_at.desc(), Item.id).limit(limit).offset(offset))
     return list(rows), total
+
+
+_HEAD, _LIVE = aliased(ItemVersion), aliased(ItemVersion)  # built once: aliasing costs per call
+
+
+def list_rows(session: Session, *, kind: str | None = None, status: str | None = None, q: str | None = None,
+              limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """The list view as plain rows in one query (head and live version numbers
+    joined in): the list is the admin's most requested page, so no ORM objects."""
+    head, live = _HEAD, _LIVE
+    where = [Item.retired.is_(False)]
+    if kind:
+        where.append(Item.kind == kind)
+    if status:
+        where.append(Item.status == status)
+    if q:
+        where.append(or_(Item.title.contains(q), Item.id.contains(q)))
+    total = session.scalar(select(func.count()).select_from(Item).where(*where)) or 0
+    query = (select(Item.id, Item.kind, Item.title, Item.important, Item.status, Item.updated_at,
+                    head.number.label("head_version"), live.number.label("live_version"))
+             .outerjoin(head, head.id == Item.head_version_id).outerjoin(live, live.id == Item.live_version_id)
+             .where(*where).order_by(Item.updated_at.desc(), Item.id).limit(limit).offset(offset))
+    return [dict(row._mapping) for row in session.execute(query)], total
 
 
 def _new_id(kind: str) -> str:

@@ -11,6 +11,8 @@ from pydantic import BaseModel
 from admin.crud import audit as crud
 from admin.deps import Auditor, SessionDep
 
+from admin.routes.limits import MAX_OFFSET
+
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 
@@ -28,7 +30,8 @@ class AuditOut(BaseModel):
 def list_audit(session: SessionDep, _: Auditor, user: str | None = Query(None, max_length=64),
                action: str | None = Query(None, max_length=32), target: str | None = Query(None, max_length=100),
                since: dt.datetime | None = None, until: dt.datetime | None = None,
-               limit: int = Query(200, ge=1, le=2000), offset: int = Query(0, ge=0)) -> list[AuditOut]:
+               limit: int = Query(200, ge=1, le=2000),
+               offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> list[AuditOut]:
     rows = crud.search(session, user_name=user, action=action, target=target, since=_naive(since),
                        until=_naive(until), limit=limit, offset=offset)
     return [AuditOut.model_validate(r, from_attributes=True) for r in rows]

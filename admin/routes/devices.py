@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -17,6 +18,8 @@ from admin.models import CommandLog, Device, DeviceGroup, utcnow
 from admin.provisioning import KINDS, ProvisionError, check_device_password, provision_device
 from admin.uploads import detect_type
 from broker.messages import DeviceCommand
+
+from admin.routes.limits import MAX_OFFSET
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 Kind = Literal[KINDS]  # type: ignore[valid-type]
@@ -97,7 +100,7 @@ def _get(session, device_id: str) -> Device:  # noqa: ANN001
 @router.get("", response_model=DeviceList, summary="设备实时列表")
 def list_devices(session: SessionDep, _: CurrentUser, kind: Kind | None = None,
                  group: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
-                 offset: int = Query(0, ge=0)) -> DeviceList:
+                 offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> DeviceList:
     now = utcnow()
     query = select(Device)
     if kind:
@@ -187,8 +190,10 @@ async def upload_screenshot(device_id: str, request: Request, session: SessionDe
     device = _get(session, device_id) if user is not None else session.get(Device, device_id)
     if user is None:
         creds = _device_credentials(request)
+        # The password check may hash with argon2: keep it off the event loop.
         if (creds is None or creds[0] != device_id
-                or not check_device_password(session, ctx.settings, device_id=device_id, password=creds[1])):
+                or not await run_in_threadpool(check_device_password, session, ctx.settings, device_id=device_id,
+                                               password=creds[1])):
             raise HTTPException(401, "设备认证失败", headers={"WWW-Authenticate": 'Basic realm="hall"'})
         device = session.get(Device, device_id)
         if device is None:

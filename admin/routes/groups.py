@@ -73,7 +73,8 @@ class RuleIn(BaseModel):
 
 
 def _group_out(g: DeviceGroup) -> GroupOut:
-    return GroupOut(name=g.name, description=g.description, default_playlist_id=g.default_playlist_id, kinds=g.kinds or [],
+    return GroupOut(name=g.name, description=g.description, default_playlist_id=g.default_playlist_id,
+                    kinds=g.kinds or [],
                     manifest_version=g.manifest_version, manifest_sha256=g.manifest_sha256,
                     published_at=g.published_at, publish_pending=g.publish_pending)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from admin.crud import items as crud
@@ -14,6 +14,8 @@ from admin.models import Item, ItemVersion
 from admin.publishing import publish_all
 from admin.review import STATUS_LABELS
 from content.model import ITEM_KINDS
+
+from admin.routes.limits import MAX_OFFSET
 
 router = APIRouter(prefix="/api/items", tags=["items"])
 Kind = Literal[ITEM_KINDS]  # type: ignore[valid-type]
@@ -115,14 +117,10 @@ def _get(session, item_id: str) -> Item:  # noqa: ANN001
 @router.get("", response_model=ItemList, summary="内容列表")
 def list_items(session: SessionDep, _: CurrentUser, kind: Kind | None = None, status: str | None = None,
                q: str | None = Query(default=None, max_length=100), limit: int = Query(50, ge=1, le=500),
-               offset: int = Query(0, ge=0)) -> ItemList:
-    rows, total = crud.list_items(session, kind=kind, status=status, q=q, limit=limit, offset=offset)
-    numbers = crud.version_numbers(session, version_ids=[v for r in rows
-                                                         for v in (r.head_version_id, r.live_version_id) if v])
-    return ItemList(total=total, items=[
-        ItemOut(id=r.id, kind=r.kind, title=r.title, important=r.important, status=r.status,
-                status_label=STATUS_LABELS.get(r.status, r.status), head_version=numbers.get(r.head_version_id),
-                live_version=numbers.get(r.live_version_id), updated_at=r.updated_at) for r in rows])
+               offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> ItemList:
+    rows, total = crud.list_rows(session, kind=kind, status=status, q=q, limit=limit, offset=offset)
+    return ItemList(total=total, items=[ItemOut(**r, status_label=STATUS_LABELS.get(r["status"], r["status"]))
+                                        for r in rows])
 
 
 @router.post("", response_model=ItemDetail, status_code=201, summary="新建内容（草稿）")
@@ -138,7 +136,8 @@ def get_item(item_id: str, session: SessionDep, _: CurrentUser) -> ItemDetail:
 
 
 @router.get("/{item_id}/versions/{number}", response_model=VersionOut, summary="某一版本")
-def get_version(item_id: str, number: int, session: SessionDep, _: CurrentUser) -> VersionOut:
+def get_version(item_id: str, number: Annotated[int, Path(ge=1, le=1_000_000)], session: SessionDep,
+                _: CurrentUser) -> VersionOut:
     ver = crud.version_by_number(session, item_id=item_id, number=number)
     if ver is None:
         raise HTTPException(404, "版本不存在")

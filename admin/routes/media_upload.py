@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, HTTPException, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -13,6 +13,8 @@ from admin.crud import audit
 from admin.deps import CtxDep, CurrentUser, Editor, SessionDep
 from admin.models import MediaFile
 from admin.uploads import ALLOWED, UploadRejected, detect_type, inspect_image, safe_name
+
+from admin.routes.limits import MAX_OFFSET
 
 router = APIRouter(prefix="/api/media", tags=["media"])
 CHUNK = 1024 * 1024
@@ -81,10 +83,9 @@ async def upload(file: UploadFile, request: Request, session: SessionDep, user: 
 
 
 @router.get("", response_model=list[MediaOut], summary="媒体库")
-def list_media(session: SessionDep, _: CurrentUser, limit: int = 100, offset: int = 0) -> list[MediaOut]:
-    limit = max(1, min(limit, 500))
-    rows = session.scalars(select(MediaFile).order_by(MediaFile.created_at.desc()).limit(limit)
-                           .offset(max(0, offset)))
+def list_media(session: SessionDep, _: CurrentUser, limit: int = Query(100, ge=1, le=500),
+               offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> list[MediaOut]:
+    rows = session.scalars(select(MediaFile).order_by(MediaFile.created_at.desc()).limit(limit).offset(offset))
     return [media_out(r) for r in rows]
 
 

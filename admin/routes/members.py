@@ -20,6 +20,8 @@ from admin.events import attendance_boards, meeting_data
 from admin.export import table_response
 from admin.models import CheckInRow, Item, Member, PointsEvent
 
+from admin.routes.limits import MAX_OFFSET
+
 router = APIRouter(prefix="/api", tags=["members"])
 
 
@@ -53,7 +55,8 @@ def _member_out(m: Member) -> MemberOut:
 
 @router.get("/members", response_model=list[MemberOut], summary="党员名册")
 def list_members(session: SessionDep, _: CurrentUser, branch_id: str | None = Query(None, max_length=64),
-                 limit: int = Query(200, ge=1, le=5000), offset: int = Query(0, ge=0)) -> list[MemberOut]:
+                 limit: int = Query(200, ge=1, le=5000),
+                 offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> list[MemberOut]:
     query = select(Member).order_by(Member.member_no)
     if branch_id:
         query = query.where(Member.branch_id == branch_id)
@@ -115,7 +118,8 @@ def attendance_rows(session, meeting_id: str) -> list[list[Any]]:  # noqa: ANN00
         rows.append([member.member_no if member else member_id, member.name if member else (row.member_name if row
                      else member_id), member.branch_id if member else "", "是" if member_id in expected else "否",
                      "是" if row else "否", row.at.isoformat(timespec="seconds") if row else "",
-                     row.method if row else "", ("是" if row.late else "否") if row else "", row.device_id if row else ""])
+                     row.method if row else "", ("是" if row.late else "否") if row else "",
+                     row.device_id if row else ""])
     return rows
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from admin.deps import CurrentUser, SessionDep
 from admin.export import table_response
@@ -17,7 +18,8 @@ router = APIRouter(prefix="/api/reports", tags=["reports"])
 PLAY_HEADERS = ["日期", "设备组", "内容编号", "标题", "播放次数", "播放时长(秒)"]
 
 
-def play_rows(session, since: dt.date | None, until: dt.date | None, group: str | None) -> list[list[Any]]:  # noqa: ANN001
+def play_rows(session: Session, since: dt.date | None, until: dt.date | None,
+              group: str | None) -> list[list[Any]]:
     query = (select(PlayRecordRow.day, PlayRecordRow.group, PlayRecordRow.item_id, func.count(),
                     func.sum(PlayRecordRow.duration_s))
              .group_by(PlayRecordRow.day, PlayRecordRow.group, PlayRecordRow.item_id)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 
 from admin.crud import audit
@@ -59,11 +59,12 @@ def create_user(body: UserIn, session: SessionDep, admin: Admin) -> UserOut:
 
 
 @router.patch("/{user_id}", response_model=UserOut, summary="修改用户")
-def patch_user(user_id: int, body: UserPatch, session: SessionDep, admin: Admin) -> UserOut:
+def patch_user(user_id: Annotated[int, Path(ge=1, le=2**31)], body: UserPatch, session: SessionDep,
+               admin: Admin) -> UserOut:
     user = crud_users.get(session, user_id=user_id)
     if user is None:
         raise HTTPException(404, "用户不存在")
-    changes = body.model_dump(exclude_unset=True, exclude={"password"})
+    changes = body.model_dump(exclude_unset=True, exclude_none=True, exclude={"password"})
     for key, value in changes.items():
         setattr(user, key, value)
     if body.password:

@@ -13,7 +13,8 @@ from fastapi.templating import Jinja2Templates
 
 from admin.crud import audit
 from admin.crud import users as crud_users
-from admin.deps import SESSION_COOKIE, CtxDep, OptionalUser, SessionDep
+from admin import security
+from admin.deps import SESSION_COOKIE, CtxDep, OptionalUser, SessionDep, cookie_session
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -63,11 +64,11 @@ def login(request: Request, session: SessionDep, ctx: CtxDep, name: str = Form(.
 
 
 @router.post("/logout")
-def logout(request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie and user is not None:
-        crud_users.revoke_token(session, secret=cookie)
-        audit.record(session, user=user, action="logout", detail="web")
+def logout(request: Request, session: SessionDep, csrf_token: str = Form("")) -> Response:
+    found = cookie_session(request, session)
+    if found is not None and security.same(csrf_token, found[1].csrf):
+        crud_users.revoke_token(session, secret=request.cookies[SESSION_COOKIE])
+        audit.record(session, user=found[0], action="logout", detail="web")
         session.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)

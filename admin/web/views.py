@@ -63,9 +63,11 @@ def items_page(request: Request, session: SessionDep, user: OptionalUser, kind: 
     if user is None:
         return _login_redirect(request)
     rows, total = crud_items.list_items(session, kind=kind or None, status=status or None, q=q or None, limit=50,
-                                        offset=max(0, offset))
-    return page(request, "items.html", user, rows=rows, total=total, kind=kind or "", status=status or "",
-                q=q or "", offset=max(0, offset))
+                                        offset=min(max(0, offset), 10**6))
+    numbers = crud_items.version_numbers(session, version_ids=[v for r in rows
+                                                               for v in (r.head_version_id, r.live_version_id) if v])
+    return page(request, "items.html", user, rows=rows, total=total, numbers=numbers, kind=kind or "", status=status or "",
+                q=q or "", offset=min(max(0, offset), 10**6))
 
 
 def _schema(kind: str) -> dict[str, Any]:
@@ -103,10 +105,12 @@ def item_page(item_id: str, request: Request, session: SessionDep, user: Optiona
         return page(request, "notfound.html", user)
     head = crud_items.version(session, version_id=item.head_version_id)
     live = crud_items.version(session, version_id=item.live_version_id)
-    shown = crud_items.version_by_number(session, item_id=item_id, number=version) if version else head
+    valid = version is not None and 0 < version < 1_000_000
+    shown = crud_items.version_by_number(session, item_id=item_id, number=version) if valid else head
     shown = shown or head
     names = {u.id: u.display_name or u.name for u in crud_users.list_all(session)}
-    history = [(v, crud_items.approvals(session, version_id=v.id)) for v in crud_items.versions(session, item_id=item_id)]
+    history = [(v, crud_items.approvals(session, version_id=v.id))
+               for v in crud_items.versions(session, item_id=item_id)]
     return page(request, "item.html", user, item=item, head=head, live=live, shown=shown, history=history,
                 names=names, data_json=json.dumps(shown.data, ensure_ascii=False, indent=2))
 
@@ -119,7 +123,8 @@ def preview(item_id: str, request: Request, session: SessionDep, user: OptionalU
     item = crud_items.get(session, item_id=item_id)
     if item is None:
         return page(request, "notfound.html", user)
-    ver = (crud_items.version_by_number(session, item_id=item_id, number=version) if version else None) or \
+    valid = version is not None and 0 < version < 1_000_000
+    ver = (crud_items.version_by_number(session, item_id=item_id, number=version) if valid else None) or \
         crud_items.version(session, version_id=item.head_version_id)
     return page(request, "preview.html", user, item=item, ver=ver, d=ver.data)
 
@@ -209,8 +214,33 @@ def members_page(request: Request, session: SessionDep, user: OptionalUser) -> R
     if user is None:
         return _login_redirect(request)
     members = list(session.scalars(select(Member).order_by(Member.member_no).limit(500)))
-    branches = list(session.scalars(select(Item).where(Item.kind == "organisation").order_by(Item.id)))
-    return page(request, "members.html", user, members=members, branches=branches)
+    branches = list(session.scalars(select(Item).where(Item.kind == "organisation", Item.retired.is_(False))
+                                    .order_by(Item.id)))
+    return page(request, "members.html", user, members=members, branches=branches,
+                tree=branch_tree(session, branches))
+
+
+def branch_tree(session, branches: list[Item]) -> list[tuple[int, dict[str, Any]]]:  # noqa: ANN001
+    """(depth, data) in tree order: committees first, their branches under them."""
+    data = {}
+    for b in branches:
+        ver = crud_items.version(session, version_id=b.live_version_id or b.head_version_id)
+        if ver is not None:
+            data[b.id] = ver.data
+    children: dict[str | None, list[str]] = {}
+    for bid, d in data.items():
+        parent = d.get("parent_id") if d.get("parent_id") in data else None
+        children.setdefault(parent, []).append(bid)
+    out: list[tuple[int, dict[str, Any]]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for bid in sorted(children.get(parent, [])):
+            if depth < 10:  # a cycle in parent ids must not loop forever
+                out.append((depth, data[bid]))
+                walk(bid, depth + 1)
+
+    walk(None, 0)
+    return out
 
 
 @router.get("/reports", response_class=HTMLResponse)

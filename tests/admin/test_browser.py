@@ -117,3 +117,33 @@ def test_news_from_editor_to_screen(browser, live_admin, lobby_endpoint, png_byt
     page.wait_for_selector(f"a[href='/items/{item_id}?version=1']")
     page.screenshot(path=str(tmp_path / "devices.png"))
     context.close()
+
+
+def test_emergency_alert_live_acknowledgements(browser, live_admin, lobby_endpoint):
+    url = live_admin.url
+    context, page = signed_in(browser, url, "bianji")
+    page.goto(f"{url}/alerts")
+    page.fill("input[name=title]", "暴雨红色预警：今日闭馆")
+    page.fill("textarea[name=body]", "请在场人员有序离开。")
+    page.select_option("select[name=groups]", ["lobby"])
+    page.click("form[data-api-form] button[type=submit]")
+    page.wait_for_selector("text=待一级审核")
+    context.close()
+
+    alert_id = live_admin.client("reviewer").get("/api/alerts").json()[0]["id"]
+    assert live_admin.client("reviewer").post(f"/api/alerts/{alert_id}/approve", json={}).status_code == 200
+
+    context, page = signed_in(browser, url, "fabu")
+    page.goto(f"{url}/alerts")
+    page.click(f"button[data-api='POST /api/alerts/{alert_id}/approve']")
+    # The page polls: the endpoint shows the alert and its acknowledgement appears live.
+    page.wait_for_selector("text=已确认 1 台", timeout=30_000)
+    assert "未确认 0 台" in page.inner_text("#alert-list")
+    assert lobby_endpoint.alert is not None and lobby_endpoint.alert.title == "暴雨红色预警：今日闭馆"
+    page.click(f"button[data-api='POST /api/alerts/{alert_id}/cancel']")
+    page.wait_for_selector("text=已撤销", timeout=15_000)
+    deadline = time.monotonic() + 15
+    while lobby_endpoint.alert is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert lobby_endpoint.alert is None
+    context.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 
@@ -30,7 +29,7 @@ def test_no_server_errors(hall):
             continue  # would revoke the token the rest of the run signs in with
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=4, deadline=None, derandomize=True, database=None,
+        @settings(max_examples=12, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck), phases=[Phase.generate])
         def check(case):
             response = case.call(headers={"Authorization": token})

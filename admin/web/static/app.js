@@ -71,6 +71,7 @@ document.addEventListener("submit", async (ev) => {
     let v;
     if (el.type === "checkbox") v = el.checked;
     else if (el.dataset.type === "int") v = el.value === "" ? null : parseInt(el.value, 10);
+    else if (el.dataset.type === "list" && el.multiple) v = [...el.selectedOptions].map(o => o.value);
     else if (el.dataset.type === "list") v = el.value.split(/[,，\s]+/).filter(Boolean);
     else if (el.dataset.type === "intlist") v = el.value.trim() === "" ? null : el.value.split(/[,，\s]+/).filter(Boolean).map(Number);
     else if (el.dataset.type === "json") { try { v = el.value.trim() ? JSON.parse(el.value) : []; } catch (e) { toast(el.name + " 不是有效的 JSON", true); return; } }
