@@ -23,7 +23,9 @@ _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"ID3", "audio/mpeg"),
-    (b"\xff\xfb", "audio/mpeg"),
+    (b"\xff\xfb", "audio/mpeg"),  # MPEG-1 layer III frame sync
+    (b"\xff\xf3", "audio/mpeg"),  # MPEG-2 layer III
+    (b"\xff\xf2", "audio/mpeg"),
     (b"OggS", "audio/ogg"),
     (b"{", "application/json"),
     (b"glTF", "model/gltf-binary"),
@@ -47,7 +49,8 @@ def sniff_type(head: bytes) -> str:
 def media_router(store: MediaStore) -> APIRouter:
     router = APIRouter(tags=["media"])
 
-    @router.api_route("/media/{sha256}", methods=["GET", "HEAD"], summary="按内容哈希获取媒体或清单")
+    @router.api_route("/media/{sha256}", methods=["GET", "HEAD"], summary="按内容哈希获取媒体或清单",
+                      operation_id="get_media")
     async def get_media(sha256: str, request: Request) -> Response:
         if not _SHA_RE.match(sha256):
             raise HTTPException(status_code=400, detail="媒体标识必须是 64 位小写十六进制 sha256")

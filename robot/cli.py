@@ -47,6 +47,8 @@ def main(
     no_speak: bool = typer.Option(False, "--no-speak", help="不播放语音，只输出文字"),
     data_dir: Optional[Path] = typer.Option(None, envvar="HALL_DATA_DIR"),
     once: bool = typer.Option(False, "--once", help="处理完 --text/--wav 后退出，不连接消息服务器"),
+    camera: Optional[str] = typer.Option(None, "--camera",
+                                         help="开启人脸签到：摄像头设备号、RTSP 地址或视频文件"),
 ) -> None:
     """运行导览机器人：听（麦克风/WAV/文字）、理解、回答，并引导参观者去展品。"""
     if ctx.invoked_subcommand is not None:
@@ -54,7 +56,7 @@ def main(
     from .runner import run_robot
 
     raise typer.Exit(run_robot(device_id=device_id, text=text, wav=wav, kb_file=kb, mic=mic, speak=not no_speak,
-                               data_dir=data_dir, once=once))
+                               data_dir=data_dir, once=once, camera=camera))
 
 
 @app.command()

@@ -66,7 +66,7 @@ def load_recognizer(settings: RobotSettings, kb: KnowledgeBase | None):
 
 
 def run_robot(*, device_id: str | None, text: str | None, wav: Path | None, kb_file: Path | None, mic: bool,
-              speak: bool, data_dir: Path | None, once: bool) -> int:
+              speak: bool, data_dir: Path | None, once: bool, camera: str | None = None) -> int:
     from broker.cli import setup_logging
 
     setup_logging()
@@ -81,14 +81,16 @@ def run_robot(*, device_id: str | None, text: str | None, wav: Path | None, kb_f
             return 2
     try:
         return asyncio.run(_main(settings, device_id or settings.device_id or "robot-1", kb, text=text, wav=wav,
-                                 mic=mic, speak=speak, once=once))
+                                 mic=mic, speak=speak, once=once, camera=camera))
     except KeyboardInterrupt:
         return 0
 
 
 async def _main(settings: RobotSettings, device_id: str, kb: KnowledgeBase | None, *, text: str | None,
-                wav: Path | None, mic: bool, speak: bool, once: bool) -> int:
-    speaker = build_speaker(settings, speak)
+                wav: Path | None, mic: bool, speak: bool, once: bool, camera: str | None = None,
+                speaker: Any = None, stop: asyncio.Event | None = None) -> int:
+    """``speaker`` and ``stop`` let a test run the whole service in-process."""
+    speaker = speaker if speaker is not None else build_speaker(settings, speak)
     endpoint = None
     client: Any = NullClient()
     if not once:
@@ -102,10 +104,14 @@ async def _main(settings: RobotSettings, device_id: str, kb: KnowledgeBase | Non
     loop = asyncio.get_running_loop()
     if endpoint is not None and kb is None:
         follow_manifest(endpoint, service, loop)
+    # Face check-in attaches before the endpoint starts: starting replays the cached manifest.
+    face = await prepare_face_checkin(settings, endpoint, camera, service, once=once) if camera else None
     if not once:
         service.subscribe()
         await (endpoint.start() if endpoint is not None else client.start())
-    stop = asyncio.Event()
+    if face is not None:
+        face.start()
+    stop = stop or asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
             loop.add_signal_handler(sig, stop.set)
@@ -124,6 +130,8 @@ async def _main(settings: RobotSettings, device_id: str, kb: KnowledgeBase | Non
             await _interactive(service, settings, kb, mic, stop, once=once)
     finally:
         timeout_task.cancel()
+        if face is not None:
+            await face.stop()
         if speaker is not None:
             speaker.close()
         if endpoint is not None:
@@ -131,6 +139,24 @@ async def _main(settings: RobotSettings, device_id: str, kb: KnowledgeBase | Non
         elif not once:
             await client.stop()
     return code
+
+
+async def prepare_face_checkin(settings: RobotSettings, endpoint, camera: str, service: RobotService, *,
+                               once: bool = False):
+    """The face check-in agent inside this process (robot/face/service.py), or None
+    with a Chinese reason: the voice guide runs either way."""
+    if once:
+        print("人脸签到需要连接消息服务器，不能与 --once 同用；本次只做语音问答。", flush=True)
+        return None
+    if endpoint is None:
+        print("人脸签到需要已登记的设备（会议来自清单，人脸库包来自管理端）：请设置 HALL_DEVICE_ID、"
+              "HALL_GROUPS 和 HALL_PUBLIC_KEY；语音导览照常运行。", flush=True)
+        return None
+    from .face.service import FaceCheckInService
+
+    face = FaceCheckInService(settings=settings, endpoint=endpoint, camera=camera, say=service.say,
+                              place=settings.robot_place)
+    return face if await face.prepare() else None
 
 
 def follow_manifest(endpoint, service: RobotService, loop: asyncio.AbstractEventLoop) -> None:

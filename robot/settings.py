@@ -22,6 +22,9 @@ class RobotSettings(HallSettings):
     robot_tts_timeout_s: float = 20.0
     robot_input_device: str | None = None
     robot_guide_expiry_s: float = 30.0
+    # The room this robot stands in: face check-in also opens meetings held here
+    # that name no check-in device (robot/face/checkin.py open_meeting).
+    robot_place: str | None = None
 
     @property
     def vosk_model_dir(self) -> Path:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from admin.crud import audit
 from admin.deps import Admin, CtxDep, CurrentUser, OptionalUser, Publisher, SessionDep
@@ -113,10 +113,11 @@ def list_devices(session: SessionDep, _: CurrentUser, kind: Kind | None = None,
         total, page = len(rows), rows[offset:offset + limit]
         online = sum(1 for d in rows if d.online and d.last_seen and now - d.last_seen < STALE_AFTER)
     else:
-        count = select(func.count()).select_from(query.subquery())
-        total = session.scalar(count) or 0
-        online = session.scalar(select(func.count()).select_from(
-            query.where(Device.online.is_(True), Device.last_seen >= now - STALE_AFTER).subquery())) or 0
+        live = case((Device.online.is_(True) & (Device.last_seen >= now - STALE_AFTER), 1), else_=0)
+        counts = select(func.count(), func.coalesce(func.sum(live), 0)).select_from(Device)
+        if kind:
+            counts = counts.where(Device.kind == kind)
+        total, online = session.execute(counts).one()
         page = list(session.scalars(query.order_by(Device.id).limit(limit).offset(offset)))
     return DeviceList(total=total, online=online, devices=[device_out(d, desired, now) for d in page])
 

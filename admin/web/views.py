@@ -129,6 +129,31 @@ def preview(item_id: str, request: Request, session: SessionDep, user: OptionalU
     return page(request, "preview.html", user, item=item, ver=ver, d=ver.data)
 
 
+@router.get("/items/{item_id}/preview.png")
+def preview_png(item_id: str, request: Request, session: SessionDep, user: OptionalUser, ctx: CtxDep,
+                version: int | None = None) -> Response:
+    """The kiosk's own rendering of this version (see admin.kiosk_preview)."""
+    from fastapi.responses import FileResponse, PlainTextResponse
+
+    from admin.kiosk_preview import PreviewUnavailable
+    from admin.kiosk_preview import preview_png as render_png
+
+    if user is None:
+        return PlainTextResponse("请先登录", status_code=401)
+    item = crud_items.get(session, item_id=item_id)
+    if item is None:
+        return PlainTextResponse("内容不存在", status_code=404)
+    valid = version is not None and 0 < version < 1_000_000
+    ver = (crud_items.version_by_number(session, item_id=item_id, number=version) if valid else None) or \
+        crud_items.version(session, version_id=item.head_version_id)
+    try:
+        path = render_png(store=ctx.store, cache_dir=ctx.settings.data_dir / "admin" / "previews", data=ver.data,
+                          version_sha256=ver.sha256)
+    except PreviewUnavailable as exc:
+        return PlainTextResponse(str(exc), status_code=503)
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     if user is None:

@@ -199,3 +199,38 @@ def bundle_from_vault(vault, meetings, *, device_id: str, embedder, signer, site
     return pack_bundle(list(found.values()), signer=signer, model=embedder.name, metric=embedder.metric,
                        threshold=embedder.threshold, site_id=site_id, device_id=device_id,
                        ttl_seconds=ttl_seconds, seal_key=seal_key, now=now)
+
+
+def robot_seal_key(config) -> bytes | None:
+    """The key a robot opens sealed bundles with: ``bundle_key``, else ``vault_key``."""
+    from .crypto import parse_key
+
+    secret = config.bundle_key or config.vault_key
+    return parse_key(secret.get_secret_value()) if secret else None
+
+
+def device_seal_key(config, device_id: str) -> bytes | None:
+    """Admin side: the seal key of one device from ``bundle_keys_dir/<device_id>.key``;
+    None when no directory is configured or the device has no key (signed only)."""
+    from .crypto import parse_key
+    from .errors import VaultError
+
+    if config.bundle_keys_dir is None:
+        return None
+    keys_dir = Path(config.bundle_keys_dir).resolve()
+    if keys_dir.is_relative_to(Path(config.vault_dir).resolve()):
+        raise VaultError(f"人脸库包密钥目录不能放在人脸库目录内: {keys_dir}")
+    if not device_id.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise BundleError(f"设备编号不合法: {device_id!r}")
+    path = keys_dir / f"{device_id}.key"
+    try:
+        return parse_key(path.read_text("ascii"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VaultError(f"无法读取设备 {device_id} 的人脸库包密钥: {exc}") from exc
+
+
+def bundle_url(admin_url: str, device_id: str) -> str:
+    """Where the admin serves a device's bundle (``admin/routes/faces.py``)."""
+    return f"{admin_url.rstrip('/')}/api/devices/{device_id}/face-bundle"

@@ -8,7 +8,7 @@ Every failure is a ``CameraError`` with a message an operator understands.
 from __future__ import annotations
 
 import logging
-import time
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,8 @@ class FrameSource:
         self._backoff = reconnect_min
         self.fps: float = 0.0
         self.frames_read = 0
+        # Backoff waits on this event, so a stopping process is not held by a sleeping reader.
+        self._interrupted = threading.Event()
 
     def open(self) -> None:
         import cv2
@@ -79,8 +81,12 @@ class FrameSource:
                 raise
             delay = self._backoff
             self._backoff = min(self.reconnect_max, self._backoff * 2)
-            time.sleep(delay)
+            self._interrupted.wait(delay)
             raise
+
+    def interrupt(self) -> None:
+        """End a reconnect wait now (the process is stopping); the caller stops reading."""
+        self._interrupted.set()
 
     def close(self) -> None:
         if self._cap is not None:

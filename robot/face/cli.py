@@ -254,13 +254,12 @@ async def _run(settings, meetings_file: Path, camera, gallery_dir, bundle, place
 
 
 def _load_bundle(spec: str, settings, config, pipeline):
-    from .bundle import fetch_bundle, unpack_bundle
-    from .crypto import parse_key
+    from .bundle import fetch_bundle, robot_seal_key, unpack_bundle
     from .errors import FaceError
 
     if not settings.public_key:
         raise FaceError("验证人脸库包需要公钥 (HALL_PUBLIC_KEY)")
-    seal = parse_key(config.vault_key.get_secret_value()) if config.vault_key else None
+    seal = robot_seal_key(config)
     if "://" in spec:
         cache = config.outbox_dir.parent / "face-gallery.bundle"
         found = fetch_bundle(spec, public_key=settings.public_key, seal_key=seal,

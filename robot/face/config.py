@@ -60,6 +60,18 @@ class FaceConfig(BaseSettings):
     keep_photos: bool = False
     max_embeddings_per_member: int = Field(default=5, ge=1, le=20)
 
+    # -- gallery bundles (admin -> robot) -------------------------------------
+    # Admin: a directory of per-device seal keys ``<device_id>.key`` (base64 of 32
+    # bytes, as `hall robot face new-key` prints). A device with a key file gets its
+    # bundle sealed (AES-256-GCM) as well as signed. Never inside vault_dir.
+    bundle_keys_dir: Path | None = None
+    # Robot: its own seal key (the same value as the admin's ``<device_id>.key``);
+    # unset, the robot falls back to vault_key (the convention of `face run --bundle`).
+    bundle_key: SecretStr | None = None
+    # Robot: fetch the bundle again this often even without a new manifest, since
+    # the admin includes only meetings of the next 24 hours.
+    bundle_refresh_seconds: float = Field(default=900.0, ge=10)
+
     # -- check-in -------------------------------------------------------------
     camera: str = "0"                 # device index, RTSP/HTTP URL or a video file
     open_before_minutes: float = 30.0  # a meeting accepts check-ins this long before it starts

@@ -46,16 +46,33 @@ class EnrolmentFace:
     box: tuple[int, int, int, int]
 
 
-def enrolment_embedding(pipeline: FacePipeline, image: np.ndarray) -> EnrolmentFace:
-    """The embedding of the one person in an enrolment photo."""
+@dataclass(frozen=True)
+class PhotoCheck:
+    """What one enrolment photo gave: the faces found and the usable one (or why not)."""
+
+    faces: int
+    face: EnrolmentFace | None
+    problem: str | None
+
+
+def check_enrolment_photo(pipeline: FacePipeline, image: np.ndarray) -> PhotoCheck:
+    """Analyse an enrolment photo once: how many faces, and the one person's embedding."""
     frame = pipeline.analyse(image, max_faces=4)
     if not frame.faces:
-        raise EnrolmentError(frame.problem or "照片中没有检测到人脸，请换一张正面清晰的照片")
+        return PhotoCheck(0, None, frame.problem or "照片中没有检测到人脸，请换一张正面清晰的照片")
     faces = sorted(frame.faces, key=lambda f: f.box.area, reverse=True)
     if len(faces) > 1 and faces[1].box.area >= AMBIGUOUS_AREA * faces[0].box.area:
-        raise EnrolmentError(f"照片中有 {len(faces)} 张人脸，请只拍本人")
+        return PhotoCheck(len(faces), None, f"照片中有 {len(faces)} 张人脸，请只拍本人")
     face = faces[0]
-    return EnrolmentFace(face.vector, (face.box.x, face.box.y, face.box.w, face.box.h))
+    return PhotoCheck(len(faces), EnrolmentFace(face.vector, (face.box.x, face.box.y, face.box.w, face.box.h)), None)
+
+
+def enrolment_embedding(pipeline: FacePipeline, image: np.ndarray) -> EnrolmentFace:
+    """The embedding of the one person in an enrolment photo."""
+    checked = check_enrolment_photo(pipeline, image)
+    if checked.face is None:
+        raise EnrolmentError(checked.problem or "照片不可用")
+    return checked.face
 
 
 def folder_gallery(pipeline: FacePipeline, folder: Path, *, threshold: float | None = None,

@@ -96,3 +96,26 @@ def test_anonymous_writes_are_refused(hall, news, png_bytes):
 def test_roles_without_edit_rights_cannot_create(hall, news, png_bytes):
     for role in ("reviewer", "auditor"):
         assert hall[role].post("/api/items", json={"data": news()}).status_code == 403
+
+
+def test_kiosk_renderer_preview_png(hall, news, png_bytes):
+    import pytest
+
+    from admin.kiosk_preview import kiosk_available
+
+    if not kiosk_available():
+        pytest.skip("kiosk package not present")
+    up = hall["editor"].post("/api/media", files={"file": ("图.png", png_bytes((320, 200)), "image/png")}).json()
+    ref = {k: up[k] for k in ("sha256", "mime", "size", "name", "width", "height")}
+    item = hall["editor"].post("/api/items", json={"data": news("预览测试新闻", images=[ref])}).json()
+    r = hall["editor"].get(f"/items/{item['id']}/preview.png")
+    assert r.status_code == 200, r.text
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.open(BytesIO(r.content))
+    assert image.format == "PNG" and image.size[0] >= 1024
+    # Cached by version hash: the second request is served from disk.
+    cached = list((hall.ctx.settings.data_dir / "admin" / "previews").glob("*.png"))
+    assert [p.stem for p in cached] == [item["head"]["sha256"]]
