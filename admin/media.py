@@ -49,8 +49,8 @@ def sniff_type(head: bytes) -> str:
 def media_router(store: MediaStore) -> APIRouter:
     router = APIRouter(tags=["media"])
 
-    @router.api_route("/media/{sha256}", methods=["GET", "HEAD"], summary="按内容哈希获取媒体或清单",
-                      operation_id="get_media")
+    @router.head("/media/{sha256}", summary="媒体或清单是否存在（按内容哈希）", operation_id="head_media")
+    @router.get("/media/{sha256}", summary="按内容哈希获取媒体或清单", operation_id="get_media")
     async def get_media(sha256: str, request: Request) -> Response:
         if not _SHA_RE.match(sha256):
             raise HTTPException(status_code=400, detail="媒体标识必须是 64 位小写十六进制 sha256")
