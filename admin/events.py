@@ -31,6 +31,7 @@ from admin.models import (
     PointsEvent,
     utcnow,
 )
+from admin import security
 from broker import messages as m
 from content.model import DEFAULT_TZ
 
@@ -153,10 +154,17 @@ def on_points(session: Session, msg: m.LearningPoints, *, site_id: str) -> list[
     ack = m.PointsAck(site_id=site_id, device_id=msg.device_id, event_id=msg.event_id)
     if member is None:
         return [ack.model_copy(update={"accepted": False, "reason": "未知党员编号"})]
-    if session.get(PointsEvent, msg.event_id) is None:
-        session.add(PointsEvent(event_id=msg.event_id, member_no=msg.member_no, points=msg.points,
-                                reason=msg.reason, item_id=msg.item_id, device_id=msg.device_id))
-        member.points_total += msg.points
+    if session.get(PointsEvent, msg.event_id) is not None:
+        # A re-delivery of an event already credited: ack again, credit nothing.
+        return [ack.model_copy(update={"total": member.points_total})]
+    if member.pin_hash is None:
+        return [ack.model_copy(update={"accepted": False, "reason": "该党员尚未设置积分密码，请联系党务工作者"})]
+    if not msg.pin or not security.verify_password(msg.pin, member.pin_hash):
+        log.warning("points refused for member %s from %s: wrong PIN", msg.member_no, msg.device_id)
+        return [ack.model_copy(update={"accepted": False, "reason": "党员编号或密码错误"})]
+    session.add(PointsEvent(event_id=msg.event_id, member_no=msg.member_no, points=msg.points,
+                            reason=msg.reason, item_id=msg.item_id, device_id=msg.device_id))
+    member.points_total += msg.points
     return [ack.model_copy(update={"total": member.points_total})]
 
 

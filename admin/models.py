@@ -274,6 +274,8 @@ class Member(Base):
     consent_face: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_display_name: Mapped[bool] = mapped_column(Boolean, default=True)
     points_total: Mapped[int] = mapped_column(Integer, default=0)
+    # argon2 hash of the kiosk sign-in PIN for learning points; never the PIN itself
+    pin_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from admin.crud import audit
 from admin.crud import items as crud_items
 from admin.crud import users as crud_users
 from admin.models import Device, DeviceGroup, Item, Member, Playlist, ScheduleRule, SiteSetting
-from admin.security import generate_password
+from admin.security import generate_password, hash_password
 from admin.settings import AdminSettings
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,15 @@ def _import_demo(session: Session, *, ctx: Any, demo: Any) -> None:
     if session.get(SiteSetting, KIOSK_SETTINGS_KEY) is None:
         session.add(SiteSetting(key=KIOSK_SETTINGS_KEY,
                                 value={"hall": dict(demo.hall), "sections": list(demo.sections)}))
+    demo_pin_hash: str | None = None
     for member in demo.members:
         if session.get(Member, member.id) is None:
+            if demo_pin_hash is None:
+                # One random PIN for the fictional demo members, so the kiosk's
+                # learning points can be tried; written beside the demo passwords.
+                demo_pin = f"{secrets.randbelow(10**6):06d}"
+                demo_pin_hash = hash_password(demo_pin)
+                _append_secret_file(ctx.settings.demo_users_file, f"演示党员积分密码\t(所有演示党员)\t{demo_pin}\n")
             session.add(Member(id=member.id, name=member.name, branch_id=member.branch_id,
-                               member_no=member.id, consent_face=True, consent_display_name=True))
+                               member_no=member.id, consent_face=True, consent_display_name=True,
+                               pin_hash=demo_pin_hash))

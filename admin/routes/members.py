@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 
+from admin import security
 from admin.crud import audit
 from admin.deps import Admin, CtxDep, CurrentUser, Editor, SessionDep
 from admin.events import attendance_boards, meeting_data
@@ -76,6 +77,20 @@ def put_member(body: MemberIn, session: SessionDep, user: Editor) -> MemberOut:
                  detail=f"人脸同意={body.consent_face} 显示姓名={body.consent_display_name}")
     session.commit()
     return _member_out(member)
+
+
+class PinIn(BaseModel):
+    pin: str = Field(min_length=4, max_length=12, pattern=r"^[0-9]+$")
+
+
+@router.put("/members/{member_id}/pin", status_code=204, summary="设置党员学习积分密码（只存哈希）")
+def set_member_pin(member_id: str, body: PinIn, session: SessionDep, user: Editor) -> None:
+    member = session.get(Member, member_id)
+    if member is None:
+        raise HTTPException(404, "党员不存在")
+    member.pin_hash = security.hash_password(body.pin)
+    audit.record(session, user=user, action="member_pin_set", target=member_id, detail="已设置积分密码")
+    session.commit()
 
 
 @router.delete("/members/{member_id}", status_code=204, summary="删除党员及其全部签到与积分记录")

@@ -47,9 +47,33 @@ def test_proof_of_play_dedupes_batches_and_reports(hall):
     assert sheet.cell(2, 3).value == "news-1" and sheet.cell(2, 5).value == 3
 
 
+def test_learning_points_need_the_members_pin(hall):
+    hall["editor"].post("/api/members", json={"id": "m2", "name": "赵刚", "member_no": "00008"})
+    event = m.LearningPoints(site_id="s", device_id="kiosk-a", member_no="00008", points=5, reason="完成测验",
+                             pin="2468")
+    (no_pin_set,) = run(hall, events.on_points, event, site_id="s")
+    assert not no_pin_set.accepted and "尚未设置" in no_pin_set.reason
+    assert hall["editor"].put("/api/members/m2/pin", json={"pin": "2468"}).status_code == 204
+    (wrong,) = run(hall, events.on_points, event.model_copy(update={"pin": "1111", "event_id": "w"}), site_id="s")
+    assert not wrong.accepted and "密码错误" in wrong.reason
+    (missing,) = run(hall, events.on_points, event.model_copy(update={"pin": None, "event_id": "n"}), site_id="s")
+    assert not missing.accepted
+    (ok,) = run(hall, events.on_points, event, site_id="s")
+    assert ok.accepted and ok.total == 5
+    with hall.ctx.sessions() as session:
+        from admin.models import AuditEntry, Member
+
+        stored = session.get(Member, "m2").pin_hash
+        assert stored and "2468" not in stored, "only a hash of the PIN is kept"
+        assert all("2468" not in (e.detail or "") for e in session.query(AuditEntry))
+    assert hall.anon.put("/api/members/m2/pin", json={"pin": "9999"}).status_code in (401, 403)
+
+
 def test_learning_points_tally_once_per_event(hall):
     hall["editor"].post("/api/members", json={"id": "m1", "name": "李红梅", "member_no": "00007"})
-    event = m.LearningPoints(site_id="s", device_id="kiosk-a", member_no="00007", points=5, reason="完成测验")
+    hall["editor"].put("/api/members/m1/pin", json={"pin": "135790"})
+    event = m.LearningPoints(site_id="s", device_id="kiosk-a", member_no="00007", points=5, reason="完成测验",
+                             pin="135790")
     for _ in range(3):
         (ack,) = run(hall, events.on_points, event, site_id="s")
         assert ack.accepted and ack.total == 5
@@ -79,8 +103,10 @@ def test_checkin_for_unknown_meeting_is_refused(hall):
 
 def test_member_delete_removes_every_trace(hall):
     hall["editor"].post("/api/members", json={"id": "m9", "name": "王伟", "member_no": "00009", "consent_face": True})
-    run(hall, events.on_points, m.LearningPoints(site_id="s", device_id="k", member_no="00009", points=1,
-                                                 reason="x"), site_id="s")
+    hall["editor"].put("/api/members/m9/pin", json={"pin": "8642"})
+    (ack,) = run(hall, events.on_points, m.LearningPoints(site_id="s", device_id="k", member_no="00009", points=1,
+                                                         reason="x", pin="8642"), site_id="s")
+    assert ack.accepted, "a points record exists before the delete"
     assert hall["admin"].delete("/api/members/m9").status_code == 204
     with hall.ctx.sessions() as session:
         from sqlalchemy import func, select

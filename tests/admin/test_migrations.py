@@ -17,6 +17,6 @@ def test_migrations_match_models_and_rerun_cleanly(tmp_path):
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
     assert "audit_log" in inspect(engine).get_table_names()
     engine.dispose()

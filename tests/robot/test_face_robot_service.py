@@ -92,8 +92,6 @@ def test_video_to_checkins_greetings_and_acks(tmp_path, mqtt_broker, face_admin,
                              mqtt_password=password, admin_url=face_admin.url,
                              public_key=face_admin.ctx.signer.public_key_b64, device_id="robot-1", groups=["robots"])
     started: list[str] = []
-    speaker = Speaker(tts, sink=SilentSink(realtime=False),
-                      on_event=lambda e: started.append(e.text) if e.kind == "start" else None)
     received: list[CheckIn] = []
     output: list[str] = []
     pending_dir = settings.device_dir("robot-1") / "face-outbox" / "pending"
@@ -102,7 +100,8 @@ def test_video_to_checkins_greetings_and_acks(tmp_path, mqtt_broker, face_admin,
         output.append(capsys.readouterr().out)
         return "".join(output)
 
-    async def scenario() -> None:
+    async def run_robot(video_file, *, greetings: int) -> None:
+        """The robot service until the video has been processed, its check-ins acked and greetings spoken."""
         subscriber = HallClient(mqtt_broker.settings(site_id="test-site"), client_id="watcher", kind="kiosk")
 
         async def on_checkin(message: CheckIn) -> None:
@@ -111,19 +110,22 @@ def test_video_to_checkins_greetings_and_acks(tmp_path, mqtt_broker, face_admin,
         subscriber.subscribe(CheckIn, on_checkin, device_id="robot-1")
         await subscriber.start()
         assert await subscriber.wait_connected(10)
+        speaker = Speaker(tts, sink=SilentSink(realtime=False),
+                          on_event=lambda e: started.append(e.text) if e.kind == "start" else None)
         stop = asyncio.Event()
         robot = asyncio.create_task(_main(settings, "robot-1", None, text=None, wav=None, mic=False, speak=True,
-                                          once=False, camera=str(video), speaker=speaker, stop=stop))
+                                          once=False, camera=str(video_file), speaker=speaker, stop=stop))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not robot.done():
-            if "画面结束" in printed() and not list(pending_dir.glob("*.json")) and len(started) >= 2:
+            if "画面结束" in printed() and not list(pending_dir.glob("*.json")) and len(started) >= greetings:
                 break
             await asyncio.sleep(0.2)
         stop.set()
         assert await robot == 0
+        await asyncio.sleep(0.3)  # a late duplicate would arrive now
         await subscriber.stop()
 
-    asyncio.run(scenario())
+    asyncio.run(run_robot(video, greetings=2))
     out = printed()
     assert "画面结束" in out, out
     # Each member checked in once, with the same id however often it was (re)sent.
@@ -145,6 +147,16 @@ def test_video_to_checkins_greetings_and_acks(tmp_path, mqtt_broker, face_admin,
     # The verified bundle is cached on the robot for when the admin is away.
     assert (settings.device_dir("robot-1") / "face" / "gallery.bundle").is_file()
 
+    # Restart with the admin away: the cached manifest and bundle still recognise A,
+    # and the ledger on disk keeps A from being checked in (or greeted) twice.
+    face_admin.stop()
+    output.clear()
+    received.clear()
+    again = write_video(queue_frames(face_photos, ["obama3"], frames_each=3), tmp_path / "again.avi")
+    asyncio.run(run_robot(again, greetings=2))
+    out = printed()
+    assert "画面结束" in out and "张三同志，您已签到" in out, out
+    assert received == [] and len(started) == 2
 
 def test_missing_camera_keeps_the_voice_service(tmp_path, mqtt_broker, capsys):
     """No camera: a clear Chinese message, and the robot still answers questions."""
