@@ -21,6 +21,7 @@ from admin.events import attendance_boards, meeting_data
 from admin.export import table_response
 from admin.models import CheckInRow, Item, Member, PointsEvent
 
+from admin.routes.faces import on_consent_withdrawn, on_member_deleted
 from admin.routes.limits import MAX_OFFSET
 
 router = APIRouter(prefix="/api", tags=["members"])
@@ -65,16 +66,19 @@ def list_members(session: SessionDep, _: CurrentUser, branch_id: str | None = Qu
 
 
 @router.post("/members", response_model=MemberOut, status_code=201, summary="新建或修改党员")
-def put_member(body: MemberIn, session: SessionDep, user: Editor) -> MemberOut:
+def put_member(body: MemberIn, session: SessionDep, user: Editor, ctx: CtxDep) -> MemberOut:
     clash = session.scalar(select(Member).where(Member.member_no == body.member_no, Member.id != body.id))
     if clash is not None:
         raise HTTPException(409, "党员编号已被使用")
     member = session.get(Member, body.id) or Member(id=body.id)
+    withdrawn = bool(member.consent_face) and not body.consent_face
     for key, value in body.model_dump().items():
         setattr(member, key, value)
     session.add(member)
     audit.record(session, user=user, action="member_save", target=body.id,
                  detail=f"人脸同意={body.consent_face} 显示姓名={body.consent_display_name}")
+    if withdrawn:  # withdrawing consent deletes every embedding and photo, before we commit
+        on_consent_withdrawn(ctx, body.id)
     session.commit()
     return _member_out(member)
 
@@ -94,10 +98,11 @@ def set_member_pin(member_id: str, body: PinIn, session: SessionDep, user: Edito
 
 
 @router.delete("/members/{member_id}", status_code=204, summary="删除党员及其全部签到与积分记录")
-def delete_member(member_id: str, session: SessionDep, user: Admin) -> None:
+def delete_member(member_id: str, session: SessionDep, user: Admin, ctx: CtxDep) -> None:
     member = session.get(Member, member_id)
     if member is None:
         raise HTTPException(404, "党员不存在")
+    on_member_deleted(ctx, member_id)  # raises (and nothing is committed) if the vault can't be opened
     session.execute(delete(CheckInRow).where(CheckInRow.member_id == member_id))
     session.execute(delete(PointsEvent).where(PointsEvent.member_no == member.member_no))
     session.delete(member)
