@@ -253,41 +253,8 @@ def test_broker_killed_screen_stays_and_kiosk_recovers(mosquitto_broker, linked)
         admin.close()
 
 
-class ContentServer:
-    """Serves manifests and media by hash, the way the admin does."""
-
-    def __init__(self, store) -> None:
-        import re
-
-        pattern = re.compile(r"^/(?:manifests/([0-9a-f]{64})\.json|media/([0-9a-f]{64}))$")
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):  # noqa: N802
-                match = pattern.match(self.path)
-                sha = match and (match[1] or match[2])
-                if not sha or not store.has(sha):
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                body = store.read(sha)
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
 def test_published_manifest_reaches_the_screen(mqtt_broker, linked, demo, tmp_path):
+    from admin.media import MediaServer
     from broker.messages import DesiredState
     from content.signing import encode_manifest
     from content.store import MediaStore
@@ -301,7 +268,7 @@ def test_published_manifest_reaches_the_screen(mqtt_broker, linked, demo, tmp_pa
                                         "items": [news] + [i for i in manifest.items if i.id != "news-1"]})
     data = encode_manifest(fresh)
     sha = store.put_bytes(data)
-    server = ContentServer(store)
+    server = MediaServer(store).start()  # the admin's real content-addressed media route
     signer = ManifestSigner.generate()
     app, link = linked(mqtt_broker, signer=signer)
     app.images.resolve = link.media_path  # media now come from the endpoint's verified cache
@@ -309,7 +276,7 @@ def test_published_manifest_reaches_the_screen(mqtt_broker, linked, demo, tmp_pa
     try:
         tap(app, "党情速递")
         admin.client.publish(DesiredState(site_id="test-site", group="lobby", version=7, manifest_sha256=sha,
-                                          manifest_url=f"{server.url}/manifests/{sha}.json",
+                                          manifest_url=f"{server.url}/media/{sha}",
                                           signature=signer.sign(data), published_at=time.time()))
         assert pump_until(app, lambda: app.state.manifest is not None and app.state.manifest.version == 7)
         assert app.current_name == "news"
@@ -318,4 +285,4 @@ def test_published_manifest_reaches_the_screen(mqtt_broker, linked, demo, tmp_pa
         assert app.images.get(news.images[0].sha256, (320, 180)) is not None
     finally:
         admin.close()
-        server.close()
+        server.stop()
