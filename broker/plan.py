@@ -39,8 +39,9 @@ def build_plan(settings: HallSettings, *, demo: bool, headless: bool, kiosks: in
     else:
         raise PlanError(f"未知消息服务器类型 {broker!r}：可选 embedded 或 mosquitto")
 
+    face_env = {"HALL_FACE_VAULT_KEY_FILE": str(_demo_face_key(settings))} if demo else {}
     admin_args = [*HALL, "admin", "serve", "--port", str(admin_port)] + (["--demo"] if demo else [])
-    specs.append(ProcessSpec("admin", admin_args, env=envs[ADMIN_IDENTITY], start_delay=1.0))
+    specs.append(ProcessSpec("admin", admin_args, env={**envs[ADMIN_IDENTITY], **face_env}, start_delay=1.0))
 
     for ident in identities:
         if ident.kind == "kiosk":
@@ -53,3 +54,19 @@ def build_plan(settings: HallSettings, *, demo: bool, headless: bool, kiosks: in
             continue
         specs.append(ProcessSpec(ident.id, argv, env=envs[ident.id]))
     return specs
+
+
+def _demo_face_key(settings: HallSettings):
+    """The demo's face-vault key, so enrolment can be tried at once. A real site
+    keeps this key off the data disk (HALL_FACE_VAULT_KEY_FILE on other storage)."""
+    import os
+
+    from robot.face.crypto import generate_key
+
+    path = settings.keys_dir / "face-vault-demo.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(generate_key() + "\n")
+    return path.resolve()
