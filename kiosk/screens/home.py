@@ -25,7 +25,7 @@ class HomeScreen(Screen):
     title = "首页"
 
     def draw(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
-        theme, text = self.theme, self.text
+        theme = self.theme
         gap = theme.s("gap")
         cols = 2 if self.app.portrait else 3
         banner_h = 0

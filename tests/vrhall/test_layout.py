@@ -8,7 +8,6 @@ import math
 from collections import deque
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from content.model import Exhibit, MediaRef
