@@ -177,3 +177,31 @@ def live_admin(tmp_path, template_dir, mqtt_broker):
 @pytest.fixture(name="make_settings")
 def _make_settings_fixture():
     return admin_settings
+
+
+def server_errors(app, token: str, *, skip=lambda operation: False) -> tuple[int, list[tuple]]:
+    """Run schemathesis against every operation of ``app`` not skipped, signed in
+    with ``token``; return how many operations ran and the requests that got a
+    5xx. Few examples each keep it short; derandomized so a failure reproduces."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    failures: list[tuple] = []
+    checked = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if skip(operation):
+            continue
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=12, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+        def check(case):
+            response = case.call(headers={"Authorization": token})
+            if response.status_code >= 500:
+                failures.append((case.method, case.formatted_path, response.status_code, response.text[:200]))
+
+        check()
+        checked += 1
+    return checked, failures

@@ -4,8 +4,7 @@ manifest a real admin publishes, fetches its signed face bundle from the admin
 (HTTP Basic with its MQTT credentials), checks members in from a video file,
 greets them through its speaker (real espeak-ng synthesis, silent sink), and the
 admin stores and acks each check-in once.
-
-The admin's faces router is mounted here: registering it is the lead's step."""
+"""
 
 from __future__ import annotations
 
@@ -24,7 +23,6 @@ def face_admin(tmp_path, template_dir, mqtt_broker, face_pipeline):  # noqa: F81
     import shutil
 
     from admin.faces import FaceServices
-    from admin.routes import faces
     from robot.face.config import FaceConfig
     from robot.face.crypto import generate_key
 
@@ -33,7 +31,6 @@ def face_admin(tmp_path, template_dir, mqtt_broker, face_pipeline):  # noqa: F81
     settings = admin_settings(tmp_path, mqtt_enabled=True, mqtt_host=mqtt_broker.host, mqtt_port=mqtt_broker.port,
                               admin_url=f"http://127.0.0.1:{_free_port()}")
     admin = LiveAdmin(settings, tokens)
-    admin.app.include_router(faces.router)
     services = FaceServices(FaceConfig(_env_file=None, vault_dir=tmp_path / "data" / "admin" / "face-vault",
                                        vault_key=generate_key()), pipeline=face_pipeline)
     admin.ctx.extras["faces"] = services
