@@ -109,8 +109,12 @@ def on_checkin(session: Session, msg: m.CheckIn, *, site_id: str) -> list[m.Mess
                                                         CheckInRow.member_id == msg.member_id))
     if duplicate is not None:
         return [ack.model_copy(update={"reason": "已签到"})]
+    # The admin's own record of the name wins: a robot only knows a neutral
+    # form of address for members who did not consent to their name on screens.
+    member = session.get(Member, msg.member_id)
     session.add(CheckInRow(checkin_id=msg.checkin_id, meeting_id=msg.meeting_id, member_id=msg.member_id,
-                           member_name=msg.member_name, device_id=msg.device_id, method=msg.method,
+                           member_name=member.name if member is not None else msg.member_name,
+                           device_id=msg.device_id, method=msg.method,
                            score=msg.score, late=msg.late, at=dt.datetime.fromtimestamp(msg.ts, dt.timezone.utc)
                            .replace(tzinfo=None)))
     session.flush()

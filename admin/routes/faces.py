@@ -31,6 +31,7 @@ from typing import Any
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from admin.crud import audit
 from admin.deps import CtxDep, Editor, SessionDep
@@ -225,11 +226,14 @@ def face_bundle(device_id: str, request: Request, session: SessionDep, ctx: CtxD
     meetings = live_meetings(session, group_kinds=group.kinds if group is not None else None)
     try:
         seal_key = device_seal_key(services.config, device_id)
+        expected = members_for_device(meetings, device_id)
+        hidden = session.scalars(select(Member.id).where(Member.id.in_(expected),
+                                                         Member.consent_display_name.is_(False))).all()
         data = bundle_from_vault(vault, meetings, device_id=device_id, embedder=services.get_pipeline().embedder,
-                                 signer=ctx.signer, site_id=ctx.settings.site_id, seal_key=seal_key)
+                                 signer=ctx.signer, site_id=ctx.settings.site_id, seal_key=seal_key,
+                                 withhold_names=hidden)
     except FaceError as exc:
         raise HTTPException(503, f"人脸库包无法生成：{exc}") from exc
-    expected = members_for_device(meetings, device_id)
     audit.record(session, user=f"device:{device_id}", action="face_bundle", target=device_id,
                  detail=f"应到成员 {len(expected)} 人，加密={'是' if seal_key else '否'}")
     session.commit()

@@ -190,13 +190,24 @@ def members_for_device(meetings, device_id: str, *, now: float | None = None,
     return wanted
 
 
+# How a robot addresses a member who did not consent to their name being shown
+# or spoken: the greeting stays polite and the name never leaves the admin.
+ANONYMOUS_NAME = "党员同志"
+
+
 def bundle_from_vault(vault, meetings, *, device_id: str, embedder, signer, site_id: str,
                       seal_key: bytes | None = None, ttl_seconds: float = 7 * 24 * 3600,
-                      now: float | None = None) -> bytes:
-    """What the admin serves to one robot: its meetings' members, signed."""
+                      now: float | None = None, withhold_names: Iterable[str] = ()) -> bytes:
+    """What the admin serves to one robot: its meetings' members, signed.
+
+    ``withhold_names``: member ids whose name must not reach the device (no
+    consent to display it); they are carried as ``ANONYMOUS_NAME``."""
     member_ids = members_for_device(meetings, device_id, now=now)
     found = vault.embeddings(embedder.name, member_ids)
-    return pack_bundle(list(found.values()), signer=signer, model=embedder.name, metric=embedder.metric,
+    hidden = set(withhold_names)
+    members = [(Member(member.member_id, ANONYMOUS_NAME) if member.member_id in hidden else member, vectors)
+               for member, vectors in found.values()]
+    return pack_bundle(members, signer=signer, model=embedder.name, metric=embedder.metric,
                        threshold=embedder.threshold, site_id=site_id, device_id=device_id,
                        ttl_seconds=ttl_seconds, seal_key=seal_key, now=now)
 

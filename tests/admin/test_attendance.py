@@ -74,3 +74,17 @@ def test_attendance_report_per_branch_and_quarter_with_exports(hall):
     xlsx = hall["auditor"].get("/api/reports/attendance/export", params={"quarter": "2026Q4", "fmt": "xlsx"})
     sheet = load_workbook(BytesIO(xlsx.content)).active
     assert sheet.cell(1, 1).value == "会议" and sheet.max_row == 3
+
+
+def test_face_checkin_of_an_unnamed_member_keeps_the_real_name_in_the_record(hall):
+    """The robot only knows 党员同志 for a member without display consent; the
+    attendance record takes the name from the admin's member row."""
+    from robot.face.bundle import ANONYMOUS_NAME
+
+    hall["editor"].post("/api/members", json={"id": "q1", "name": "赵六", "member_no": "009", "branch_id": "b1",
+                                              "consent_display_name": False})
+    meeting_id = meeting(hall, title="十二月党小组会", branch="b1", day="2026-12-01", members=["q1"])
+    run(hall, events.on_checkin, m.CheckIn(site_id="s", device_id="robot-1", meeting_id=meeting_id,
+                                           member_id="q1", member_name=ANONYMOUS_NAME, score=0.3), site_id="s")
+    (row,) = hall["editor"].get(f"/api/meetings/{meeting_id}/checkins").json()
+    assert row["member_id"] == "q1" and row["member_name"] == "赵六"

@@ -264,3 +264,25 @@ def test_face_operations_contract(hall, face_photos):
     assert unconfigured.status_code == 503 and "HALL_FACE_VAULT_KEY" in unconfigured.json()["detail"]
     for method in ("POST", "DELETE"):
         assert hall.anon.request(method, "/api/members/x/face", json={}).status_code == 401
+
+
+def test_bundle_withholds_names_without_display_consent(faces_hall, face_photos, face_pipeline):
+    """A member who did not consent to their name on screens is greeted with a
+    neutral form of address: the name never reaches the robot, while the
+    admin's attendance record still carries it."""
+    from robot.face.bundle import ANONYMOUS_NAME, unpack_bundle
+
+    hall = faces_hall
+    response = hall["editor"].post("/api/members", json={"id": "m-q", "name": "赵六", "member_no": "0009",
+                                                         "branch_id": "b1", "consent_face": True,
+                                                         "consent_display_name": False})
+    assert response.status_code == 201, response.text
+    add_member(hall, "m-a", "张三", "0001")
+    assert enrol(hall, "m-q", face_photos["biden"]).status_code == 201
+    assert enrol(hall, "m-a", face_photos["obama"]).status_code == 201
+    password = provision(hall, "robot-1")
+    publish_meeting(hall, devices=["robot-1"], members=["m-q", "m-a"])
+    data = hall.anon.get("/api/devices/robot-1/face-bundle", auth=("robot-1", password)).content
+    assert "赵六".encode() not in data
+    bundle = unpack_bundle(data, public_key=hall.ctx.signer.public_key_b64, expected_model=face_pipeline.embedder.name)
+    assert sorted((m.member_id, m.name) for m, _ in bundle.members) == [("m-a", "张三"), ("m-q", ANONYMOUS_NAME)]
