@@ -36,7 +36,7 @@ class FleetBus:
             (m.CommandReply, events.on_command_reply),
             (m.AlertAck, events.on_alert_ack),
             (m.CheckIn, partial(events.on_checkin, site_id=site)),
-            (m.LearningPoints, partial(events.on_points, site_id=site)),
+            (m.LearningPoints, partial(events.on_points, site_id=site, pin_guard=ctx.extras.get("pin_guard"))),
             (m.ExhibitView, events.on_exhibit_view),
             (m.ProofOfPlay, partial(events.on_play, site_id=site)),
             (m.DeviceError, events.on_device_error),

@@ -153,7 +153,9 @@ def attendance_boards(session: Session, *, meeting_id: str, site_id: str) -> lis
             for g in sorted(groups)]
 
 
-def on_points(session: Session, msg: m.LearningPoints, *, site_id: str) -> list[m.Message]:
+def on_points(session: Session, msg: m.LearningPoints, *, site_id: str,
+              pin_guard=None) -> list[m.Message]:  # noqa: ANN001
+    """``pin_guard`` (``admin.ratelimit.PinGuard``) limits wrong-PIN guesses per member and per kiosk."""
     member = session.scalar(select(Member).where(Member.member_no == msg.member_no))
     ack = m.PointsAck(site_id=site_id, device_id=msg.device_id, event_id=msg.event_id)
     if member is None:
@@ -163,9 +165,16 @@ def on_points(session: Session, msg: m.LearningPoints, *, site_id: str) -> list[
         return [ack.model_copy(update={"total": member.points_total})]
     if member.pin_hash is None:
         return [ack.model_copy(update={"accepted": False, "reason": "该党员尚未设置积分密码，请联系党务工作者"})]
+    who = {"member_no": msg.member_no, "device_id": msg.device_id}
+    if pin_guard is not None and (wait := pin_guard.wait_s(**who)):
+        return [ack.model_copy(update={"accepted": False, "reason": f"密码错误次数过多，请 {wait} 秒后再试"})]
     if not msg.pin or not security.verify_password(msg.pin, member.pin_hash):
         log.warning("points refused for member %s from %s: wrong PIN", msg.member_no, msg.device_id)
+        if pin_guard is not None:
+            pin_guard.failed(**who)
         return [ack.model_copy(update={"accepted": False, "reason": "党员编号或密码错误"})]
+    if pin_guard is not None:
+        pin_guard.succeeded(**who)
     session.add(PointsEvent(event_id=msg.event_id, member_no=msg.member_no, points=msg.points,
                             reason=msg.reason, item_id=msg.item_id, device_id=msg.device_id))
     member.points_total += msg.points
