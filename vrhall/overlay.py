@@ -10,6 +10,7 @@ from typing import Callable
 
 from content.model import Exhibit
 
+from .captions import wrap_text
 from .geometry import Pose
 from .layout import HallLayout
 from .mesh import MeshBuilder
@@ -17,6 +18,7 @@ from .mesh import MeshBuilder
 GOLD = (0.86, 0.66, 0.28, 1)
 CARD_WRAP = 16      # characters per line of the detail card
 CARD_SCALE = 0.05
+SUBTITLE_COLUMNS = {"screen": 44, "stereo": 22}
 
 
 @dataclass
@@ -32,6 +34,10 @@ class Overlay:
     marker: object = None
     here: object = None
     buttons: list = field(default_factory=list)
+    # What was asked to be shown, before the hall's own line breaks.
+    _card_text: str = ""
+    _subtitle_text: str = ""
+    _subtitle_columns: int = SUBTITLE_COLUMNS["screen"]
     _map_scale: float = 1.0
     _map_origin: tuple[float, float] = (0.0, 0.0)
 
@@ -48,7 +54,6 @@ class Overlay:
 
         card = TextNode("detail-card")
         card.setFont(self.font)
-        card.setWordwrap(CARD_WRAP)
         card.setTextColor(0.98, 0.93, 0.82, 1)
         card.setCardColor(0.32, 0.03, 0.02, 0.88)
         card.setCardAsMargin(0.6, 0.6, 0.5, 0.5)
@@ -64,7 +69,6 @@ class Overlay:
         sub = TextNode("subtitle")
         sub.setFont(self.font)
         sub.setAlign(TextNode.ACenter)
-        sub.setWordwrap(44)
         sub.setTextColor(1, 1, 1, 1)
         sub.setShadow(0.05, 0.05)
         sub.setShadowColor(0, 0, 0, 1)
@@ -83,7 +87,8 @@ class Overlay:
             lines.append(" · ".join(where))
         if exhibit.caption:
             lines += ["", exhibit.caption[:160]]
-        self.card.node().setText("\n".join(lines))
+        self._card_text = "\n".join(lines)
+        self.card.node().setText(wrap_text(self._card_text, CARD_WRAP))
         self.card.show()
 
     def hide_card(self) -> None:
@@ -91,15 +96,15 @@ class Overlay:
         self.set_subtitle("")
 
     def card_text(self) -> str:
-        return self.card.node().getText() if not self.card.isHidden() else ""
+        return self._card_text if not self.card.isHidden() else ""
 
-    def set_subtitle(self, text: str) -> None:
-        node = self.subtitle.node()
-        if node.getText() != text:
-            node.setText(text)
+    def set_subtitle(self, text: str, *, force: bool = False) -> None:
+        if text != self._subtitle_text or force:
+            self._subtitle_text = text
+            self.subtitle.node().setText(wrap_text(text, self._subtitle_columns, max_lines=3))
 
     def subtitle_text(self) -> str:
-        return self.subtitle.node().getText()
+        return self._subtitle_text
 
     def set_fade(self, alpha: float) -> None:
         if alpha <= 0.0:
@@ -225,7 +230,8 @@ class Overlay:
             node.setBin("fixed", 60)
             node.setDepthTest(False)
             node.setDepthWrite(False)
-        self.subtitle.node().setWordwrap(22)
+        self._subtitle_columns = SUBTITLE_COLUMNS["stereo"]
+        self.set_subtitle(self._subtitle_text, force=True)
         for node in [self.minimap, *self.buttons]:
             if node is not None:
                 node.hide()
@@ -237,7 +243,8 @@ class Overlay:
         self.subtitle.reparentTo(self.aspect2d)
         self.subtitle.setScale(0.06)
         self.subtitle.setPos(0, 0, -0.76)
-        self.subtitle.node().setWordwrap(44)
+        self._subtitle_columns = SUBTITLE_COLUMNS["screen"]
+        self.set_subtitle(self._subtitle_text, force=True)
         for node in (self.card, self.subtitle):
             node.clearBin()
             node.clearDepthTest()

@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 from content.model import Exhibit, MediaRef
 
 from .atlas import Atlas, load_picture, placeholder, to_panda_texture
+from .captions import wrap_text
 from .layout import HallLayout, LayoutSpec, Placement, Rect, Room, build_layout
 from .mesh import MeshBuilder
 
@@ -257,8 +258,7 @@ class HallBuilder:
         node.setFont(self.font)
         node.setAlign(TextNode.ACenter)
         node.setTextColor(*color)
-        node.setWordwrap(width / height)
-        node.setText(_clip_lines(content, int(width / height), max_lines))
+        node.setText(wrap_text(content, width / height, max_lines=max_lines))
         fx, fy = -math.sin(math.radians(facing)), math.cos(math.radians(facing))
         np_ = texts.attachNewNode(node.generate())
         np_.setScale(height)
@@ -351,11 +351,6 @@ def _walls_by_room(layout: HallLayout) -> dict[int, list[Rect]]:
                 break
         out.setdefault(room.index if room else 0, []).append(wall)
     return out
-
-
-def _clip_lines(text: str, per_line: int, max_lines: int) -> str:
-    limit = max(1, per_line) * max_lines
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _with_extension(path: Path, mime: str) -> Path:
