@@ -44,6 +44,11 @@ def build_context(settings: AdminSettings) -> AdminContext:
         public_file.write_text(signer.public_key_b64 + "\n", encoding="utf-8")
     ctx = AdminContext(settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=store,
                        signer=signer)
+    from admin.ratelimit import PinGuard, SlidingWindow
+
+    ctx.extras["login_addresses"] = SlidingWindow(limit=settings.login_ip_failures_per_window,
+                                                  window_s=settings.login_ip_window_s)
+    ctx.extras["pin_guard"] = PinGuard.from_settings(settings)
     ctx.extras["publisher"] = Publisher(site_id=settings.site_id, public_url=settings.admin_url, store=store,
                                         signer=signer, state_file=settings.publish_state_file)
     from admin.seed import ensure_defaults
@@ -79,9 +84,22 @@ def create_app(settings: AdminSettings | None = None, *, ctx: AdminContext | Non
                   description="内容编辑、分级审核、排期发布、紧急通知、设备与三会一课管理。写操作均需登录。")
     app.state.ctx = ctx
     _install_error_handlers(app)
+    from admin.middleware import (
+        BodyLimitMiddleware,
+        LoginAddressLimitMiddleware,
+        SameOriginMiddleware,
+        SecurityHeadersMiddleware,
+    )
     from admin.retry import RetryLockedMiddleware
 
+    # Added last is outermost: the body limit must sit outside the retry
+    # middleware (which buffers the body), the headers outside everything so
+    # even a 413 or 429 carries them.
     app.add_middleware(RetryLockedMiddleware)
+    app.add_middleware(LoginAddressLimitMiddleware, window=ctx.extras["login_addresses"])
+    app.add_middleware(SameOriginMiddleware)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     from admin.media import media_router
     from admin.routes import all_routers

@@ -41,8 +41,11 @@ def serve(
     demo: bool = typer.Option(False, "--demo", help="导入演示内容、演示用户并发布演示设备组"),
     data_dir: Optional[Path] = typer.Option(None, envvar="HALL_DATA_DIR", help="数据目录"),
     no_mqtt: bool = typer.Option(False, "--no-mqtt", help="不连接消息服务器（仅 API）"),
+    tls_cert: Optional[Path] = typer.Option(None, "--tls-cert", envvar="HALL_ADMIN_TLS_CERT",
+                                            help="HTTPS 服务器证书（本地 CA 签发，hall broker make-ca）"),
+    tls_key: Optional[Path] = typer.Option(None, "--tls-key", envvar="HALL_ADMIN_TLS_KEY", help="HTTPS 服务器私钥"),
 ) -> None:
-    """启动管理后台（启动时自动执行数据库迁移）。"""
+    """启动管理后台（启动时自动执行数据库迁移）。给出证书和私钥时以 HTTPS 提供服务。"""
     _logging()
     import logging
 
@@ -52,9 +55,15 @@ def serve(
 
     log = logging.getLogger("admin")
     overrides = {"mqtt_enabled": False} if no_mqtt else {}
-    settings = _settings(data_dir, **overrides)
-    if settings.admin_url == "http://127.0.0.1:8000" and port != 8000:
-        settings = settings.model_copy(update={"admin_url": f"http://127.0.0.1:{port}"})
+    overrides.update(admin_tls_cert=tls_cert, admin_tls_key=tls_key)
+    try:
+        settings = _settings(data_dir, **overrides)
+    except ValueError as exc:
+        typer.echo(f"错误：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    scheme = "https" if settings.admin_tls_cert else "http"
+    if settings.admin_url == "http://127.0.0.1:8000" and (port != 8000 or scheme == "https"):
+        settings = settings.model_copy(update={"admin_url": f"{scheme}://127.0.0.1:{port}"})
     ctx = build_context(settings)
     if demo:
         from admin.seed import seed_demo
@@ -67,8 +76,16 @@ def serve(
             log.info("设备组 %s: 清单第 %s 版%s", group["group"], group["version"],
                      "" if group["changed"] else "（未变化）")
     app_ = create_app(ctx=ctx)
-    log.info("管理后台 http://%s:%s  ·  API 文档 http://%s:%s/docs", host, port, host, port)
-    uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False)
+    log.info("管理后台 %s://%s:%s  ·  API 文档 %s://%s:%s/docs", scheme, host, port, scheme, host, port)
+    uvicorn.run(app_, **uvicorn_options(settings, host=host, port=port))
+
+
+def uvicorn_options(settings, *, host: str, port: int) -> dict:  # noqa: ANN001
+    """How ``serve`` runs uvicorn; HTTPS when the settings name a certificate."""
+    options = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    if settings.admin_tls_cert is not None:
+        options.update(ssl_certfile=str(settings.admin_tls_cert), ssl_keyfile=str(settings.admin_tls_key))
+    return options
 
 
 @app.command("create-user")

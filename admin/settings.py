@@ -32,8 +32,33 @@ class AdminSettings(HallSettings):
     login_max_delay_s: int = 300
     # Connect to the broker (fleet, alerts, check-ins). Off in API-only tests.
     mqtt_enabled: bool = True
-    # Secure cookies need HTTPS; the intranet demo runs plain HTTP.
+    # Secure cookies need HTTPS; the intranet demo runs plain HTTP. Turned on
+    # by itself when the admin serves HTTPS (admin_tls_cert).
     cookie_secure: bool = False
+    # HTTPS: a server certificate issued by the site's local CA
+    # (`hall broker make-ca --host <admin host>`), PEM, and its key.
+    admin_tls_cert: Path | None = None
+    admin_tls_key: Path | None = None
+    # Failed logins per client address across all accounts (password spraying).
+    login_ip_failures_per_window: int = 30
+    login_ip_window_s: int = 600
+    # Learning-point PINs: back-off per member (then 2, 4, 8 ... s, capped),
+    # and failures per kiosk in a sliding window.
+    pin_free_failures: int = 3
+    pin_max_delay_s: int = 3600
+    pin_device_failures_per_window: int = 20
+    pin_device_window_s: int = 600
+    # Pixels an uploaded image may declare before it is refused undecoded:
+    # 40 MP is beyond any photo a screen shows and bounds a decode to ~160 MB.
+    max_image_pixels: int = 40_000_000
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> "AdminSettings":
+        if (self.admin_tls_cert is None) != (self.admin_tls_key is None):
+            raise SettingsError("HTTPS 需要同时设置证书和私钥 (HALL_ADMIN_TLS_CERT / HALL_ADMIN_TLS_KEY)")
+        if self.admin_tls_cert is not None:
+            self.cookie_secure = True
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_admin_defaults(self) -> "AdminSettings":
@@ -47,6 +72,11 @@ class AdminSettings(HallSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'admin' / 'admin.db').resolve()}"
+
+    @property
+    def max_request_bytes(self) -> int:
+        # The largest upload plus room for the multipart envelope.
+        return self.max_upload_bytes + 1024 * 1024
 
     @property
     def publish_state_file(self) -> Path:

@@ -61,19 +61,29 @@ class ImageInfo:
     thumbnail: bytes | None
 
 
-def inspect_image(data: bytes) -> ImageInfo:
+def inspect_image(data: bytes, *, max_pixels: int = 40_000_000) -> ImageInfo:
     """Decode the image fully (a truncated or disguised file is refused) and
-    render a thumbnail."""
-    from PIL import Image, UnidentifiedImageError
+    render a thumbnail. The declared size is checked before any pixel is
+    decoded, so a small file claiming 50,000 x 50,000 pixels costs nothing."""
+    from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data)) as img:
-            img.load()
             width, height = img.size
+            if width * height > max_pixels:
+                raise UploadRejected(f"图片像素过多（{width}×{height}），上限 {max_pixels // 10_000} 万像素", 413)
+            img.load()
             thumb = img.convert("RGB")
             thumb.thumbnail(THUMB_SIZE)
             out = io.BytesIO()
             thumb.save(out, format="JPEG", quality=80)
             return ImageInfo(width, height, out.getvalue())
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise UploadRejected(f"图片无法解码：{exc}", 415) from exc
+    except UploadRejected:
+        raise
+    except Image.DecompressionBombError as exc:  # beyond Pillow's own limit, raised while opening
+        raise UploadRejected("图片像素过多，已拒绝", 413) from exc
+    except Exception as exc:  # noqa: BLE001 - any failure to decode untrusted bytes is the uploader's
+        # Pillow's plugins raise many types on malformed input (OSError,
+        # SyntaxError, struct.error, EOFError, ValueError ...): all mean
+        # "not a decodable image", translated here once.
+        raise UploadRejected(f"图片无法解码：{type(exc).__name__}", 415) from exc

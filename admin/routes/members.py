@@ -7,16 +7,16 @@ router adds the people and the attendance around them."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 
 from admin import security
 from admin.crud import audit
-from admin.deps import Admin, CtxDep, CurrentUser, Editor, SessionDep
+from admin.deps import Admin, CtxDep, CurrentUser, Editor, SessionDep, require_roles
 from admin.events import attendance_boards, meeting_data
 from admin.export import table_response
 from admin.models import CheckInRow, Item, Member, PointsEvent
@@ -25,6 +25,10 @@ from admin.routes.faces import on_consent_withdrawn, on_member_deleted
 from admin.routes.limits import MAX_OFFSET
 
 router = APIRouter(prefix="/api", tags=["members"])
+# The roster holds personal data (phone, consent to face check-in): only the
+# people who keep it (editors), audit it (auditors) and admins read it.
+# Reviewers and publishers review content and see attendance, not the roster.
+RosterReader = Annotated[Any, Depends(require_roles("editor", "auditor"))]
 
 
 class MemberIn(BaseModel):
@@ -55,8 +59,8 @@ def _member_out(m: Member) -> MemberOut:
     return MemberOut.model_validate(m, from_attributes=True)
 
 
-@router.get("/members", response_model=list[MemberOut], summary="党员名册")
-def list_members(session: SessionDep, _: CurrentUser, branch_id: str | None = Query(None, max_length=64),
+@router.get("/members", response_model=list[MemberOut], summary="党员名册（含电话与同意记录；编辑、审计员、管理员可读）")
+def list_members(session: SessionDep, _: RosterReader, branch_id: str | None = Query(None, max_length=64),
                  limit: int = Query(200, ge=1, le=5000),
                  offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> list[MemberOut]:
     query = select(Member).order_by(Member.member_no)

@@ -54,12 +54,16 @@ def login(request: Request, session: SessionDep, ctx: CtxDep, name: str = Form(.
         response = render(request, "login.html", None, next=_safe_next(next), error=str(exc))
         response.status_code = 429 if exc.retry_after_s else 401
         return response
+    # Session fixation: whatever session id came with the login request (a
+    # planted one, or the user's own older one) dies here; only the new one lives.
+    if request.cookies.get(SESSION_COOKIE):
+        crud_users.revoke_token(session, secret=request.cookies[SESSION_COOKIE])
     secret, _ = crud_users.issue_token(session, user=user, kind="session", max_age_s=s.session_max_age_s)
     audit.record(session, user=user, action="login", detail="web")
     session.commit()
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, secret, max_age=s.session_max_age_s, httponly=True, samesite="strict",
-                        secure=s.cookie_secure)
+                        secure=s.cookie_secure or request.url.scheme == "https")
     return response
 
 

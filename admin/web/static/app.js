@@ -4,6 +4,13 @@
 
 const CSRF = document.querySelector('meta[name="csrf"]')?.content || "";
 
+// Values a page needs from the server arrive as a JSON data block (never
+// executed), because the Content-Security-Policy forbids inline scripts.
+function pageData() {
+  const el = document.getElementById("page-data");
+  return el ? JSON.parse(el.textContent) : {};
+}
+
 function toast(text, isError) {
   const box = document.getElementById("msg");
   if (!box) return;

@@ -39,8 +39,14 @@ function mediaPreview(ref) {
   const img = ref.mime && ref.mime.startsWith("image/") ? `<img class="thumb" src="/media/${esc(ref.sha256)}" alt="">` : "";
   return `<span class="media-ref" data-ref='${esc(JSON.stringify(ref))}'>${img}
     <span class="muted">${esc(ref.name || ref.sha256.slice(0, 12))} (${esc(ref.mime)})</span>
-    <button type="button" class="secondary" onclick="this.parentElement.remove()">移除</button></span>`;
+    <button type="button" class="secondary" data-remove-ref>移除</button></span>`;
 }
+
+// One delegated listener instead of inline onclick handlers, which the CSP forbids.
+document.addEventListener("click", (ev) => {
+  const button = ev.target.closest && ev.target.closest("[data-remove-ref]");
+  if (button) button.parentElement.remove();
+});
 
 function buildEditor(root, schema, data, opts) {
   const props = schema.properties || {};
