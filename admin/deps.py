@@ -4,6 +4,11 @@ Browsers authenticate with a session cookie and must echo the session's CSRF
 token (header ``X-CSRF-Token``, sent by ``static/app.js``) on every unsafe
 request; API clients send ``Authorization: Bearer <token>`` and need no CSRF
 token, because a browser never attaches that header on its own.
+
+The hot read-only list endpoints use ``CachedReader`` instead of
+``CurrentUser``: the same checks and answers, but a token resolved a moment
+ago is not looked up again (see ``admin.authcache`` for when a remembered
+look-up is dropped), and it yields a frozen ``Principal``, not an ORM user.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from admin import security
+from admin.authcache import Principal, token_cache_for
 from admin.context import AdminContext
 from admin.crud import users as crud_users
 from admin.models import AuthToken, User
@@ -23,7 +30,9 @@ SESSION_COOKIE = "hall_session"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_ctx(request: Request) -> AdminContext:
+async def get_ctx(request: Request) -> AdminContext:
+    # Async: FastAPI runs a plain def dependency in a worker thread, a hop that
+    # costs more than this attribute look-up.
     return request.app.state.ctx
 
 
@@ -89,6 +98,30 @@ async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> 
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def cached_reader(request: Request) -> Principal:
+    """The caller of a read-only (GET) endpoint, as ``current_user`` decides it:
+    401 for a bad bearer token or for nobody signed in. No CSRF check: only
+    safe methods may use it. Async, so a remembered token costs no thread hop;
+    the database look-up itself runs in a thread."""
+    tokens = token_cache_for(request.app.state.ctx)
+    bearer = _bearer(request)
+    if bearer:
+        found = tokens.cached(bearer, "api") or await run_in_threadpool(tokens.resolve, bearer, "api")
+        if found is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "令牌无效或已过期",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return found
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = tokens.cached(cookie, "session") or await run_in_threadpool(tokens.resolve, cookie, "session")
+        if found is not None:
+            return found
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED, "请先登录", headers={"WWW-Authenticate": "Bearer"})
+
+
+CachedReader = Annotated[Principal, Depends(cached_reader)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 

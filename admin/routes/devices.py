@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import case, func, select
 
+from admin.context import AdminContext
 from admin.crud import audit
-from admin.deps import Admin, CtxDep, CurrentUser, OptionalUser, Publisher, SessionDep
+from admin.deps import Admin, CachedReader, CtxDep, CurrentUser, OptionalUser, Publisher, SessionDep
+from admin.listcache import Built, cache_for, json_response
 from admin.models import CommandLog, Device, DeviceGroup, utcnow
 from admin.provisioning import KINDS, ProvisionError, check_device_password, provision_device
 from admin.uploads import detect_type
@@ -75,7 +78,8 @@ class CommandOut(BaseModel):
     sent: bool | None = None
 
 
-def device_out(d: Device, desired: dict[str, int], now: dt.datetime) -> DeviceOut:
+def device_out(d: Any, desired: dict[str, int], now: dt.datetime) -> DeviceOut:
+    """From a Device, or from a row of its columns (the list selects only those)."""
     group = d.reported_group if d.reported_group in desired else next((g for g in d.groups if g in desired), None)
     want = desired.get(group) if group else None
     online = d.online and d.last_seen is not None and now - d.last_seen < STALE_AFTER
@@ -97,29 +101,52 @@ def _get(session, device_id: str) -> Device:  # noqa: ANN001
     return device
 
 
-@router.get("", response_model=DeviceList, summary="设备实时列表")
-def list_devices(session: SessionDep, _: CurrentUser, kind: Kind | None = None,
-                 group: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
-                 offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> DeviceList:
+# Only what the list shows: the password digest, hashes and times it does not
+# show stay in the database.
+_LIST_COLUMNS = (Device.id, Device.kind, Device.name, Device.groups, Device.online, Device.last_seen,
+                 Device.applied_version, Device.reported_group, Device.reported_status, Device.reported_error,
+                 Device.telemetry, Device.screenshot_sha256)
+
+
+def device_page(ctx: AdminContext, *, kind: str | None, group: str | None, limit: int, offset: int) -> Built:
+    """One page of the live list as JSON, and when it goes stale by the clock
+    alone: the moment the first device shown online passes STALE_AFTER."""
     now = utcnow()
-    query = select(Device)
-    if kind:
-        query = query.where(Device.kind == kind)
-    desired = desired_versions(session)
-    if group:
-        # Group membership is a JSON list: filter in Python (a site has hundreds
-        # of devices, not millions).
-        rows = [d for d in session.scalars(query.order_by(Device.id)) if group in d.groups]
-        total, page = len(rows), rows[offset:offset + limit]
-        online = sum(1 for d in rows if d.online and d.last_seen and now - d.last_seen < STALE_AFTER)
-    else:
-        live = case((Device.online.is_(True) & (Device.last_seen >= now - STALE_AFTER), 1), else_=0)
-        counts = select(func.count(), func.coalesce(func.sum(live), 0)).select_from(Device)
+    with ctx.sessions() as session:
+        desired = desired_versions(session)
+        query = select(*_LIST_COLUMNS)
         if kind:
-            counts = counts.where(Device.kind == kind)
-        total, online = session.execute(counts).one()
-        page = list(session.scalars(query.order_by(Device.id).limit(limit).offset(offset)))
-    return DeviceList(total=total, online=online, devices=[device_out(d, desired, now) for d in page])
+            query = query.where(Device.kind == kind)
+        if group:
+            # Group membership is a JSON list: filter in Python (a site has hundreds
+            # of devices, not millions).
+            rows = [d for d in session.execute(query.order_by(Device.id)) if group in d.groups]
+            total, page = len(rows), rows[offset:offset + limit]
+            live = [d.last_seen for d in rows if d.online and d.last_seen and now - d.last_seen < STALE_AFTER]
+            online, oldest_live = len(live), min(live, default=None)
+        else:
+            is_live = Device.online.is_(True) & (Device.last_seen >= now - STALE_AFTER)
+            counts = select(func.count(), func.coalesce(func.sum(case((is_live, 1), else_=0)), 0),
+                            func.min(case((is_live, Device.last_seen)))).select_from(Device)
+            if kind:
+                counts = counts.where(Device.kind == kind)
+            total, online, oldest_live = session.execute(counts).one()
+            page = list(session.execute(query.order_by(Device.id).limit(limit).offset(offset)))
+        body = DeviceList(total=total, online=online, devices=[device_out(d, desired, now) for d in page])
+    return Built(body.model_dump_json().encode(),
+                 valid_until=oldest_live + STALE_AFTER if oldest_live is not None else None)
+
+
+@router.get("", response_model=DeviceList, summary="设备实时列表",
+            responses={304: {"description": "列表未变化（If-None-Match 与 ETag 相同）"}})
+async def list_devices(request: Request, ctx: CtxDep, _: CachedReader, kind: Kind | None = None,
+                       group: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
+                       offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> Response:
+    # Served from the list cache (admin.listcache): rebuilt after any committed
+    # change to devices or groups, and within a second in any case.
+    entry = await cache_for(ctx).get("devices", ("devices", kind, group, limit, offset),
+                                     partial(device_page, ctx, kind=kind, group=group, limit=limit, offset=offset))
+    return json_response(request, entry)
 
 
 @router.post("", status_code=201, summary="登记设备并生成其配置（密码只显示这一次）")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from admin.context import AdminContext
 from admin.crud import items as crud
-from admin.deps import CtxDep, CurrentUser, Editor, Publisher, SessionDep
+from admin.deps import CachedReader, CtxDep, CurrentUser, Editor, Publisher, SessionDep
+from admin.listcache import Built, cache_for, json_response
 from admin.models import Item, ItemVersion
 from admin.publishing import publish_all
 from admin.review import STATUS_LABELS
@@ -114,13 +118,27 @@ def _get(session, item_id: str) -> Item:  # noqa: ANN001
     return item
 
 
-@router.get("", response_model=ItemList, summary="内容列表")
-def list_items(session: SessionDep, _: CurrentUser, kind: Kind | None = None, status: str | None = None,
-               q: str | None = Query(default=None, max_length=100), limit: int = Query(50, ge=1, le=500),
-               offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> ItemList:
-    rows, total = crud.list_rows(session, kind=kind, status=status, q=q, limit=limit, offset=offset)
-    return ItemList(total=total, items=[ItemOut(**r, status_label=STATUS_LABELS.get(r["status"], r["status"]))
+def item_page(ctx: AdminContext, *, kind: str | None, status: str | None, q: str | None, limit: int,
+              offset: int) -> Built:
+    with ctx.sessions() as session:
+        rows, total = crud.list_rows(session, kind=kind, status=status, q=q, limit=limit, offset=offset)
+    body = ItemList(total=total, items=[ItemOut(**r, status_label=STATUS_LABELS.get(r["status"], r["status"]))
                                         for r in rows])
+    return Built(body.model_dump_json().encode())
+
+
+@router.get("", response_model=ItemList, summary="内容列表",
+            responses={304: {"description": "列表未变化（If-None-Match 与 ETag 相同）"}})
+async def list_items(request: Request, ctx: CtxDep, _: CachedReader, kind: Kind | None = None,
+                     status: str | None = None,
+                     q: str | None = Query(default=None, max_length=100), limit: int = Query(50, ge=1, le=500),
+                     offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> Response:
+    # Served from the list cache (admin.listcache): rebuilt after any committed
+    # change to items or their versions.
+    entry = await cache_for(ctx).get("items", ("items", kind, status, q, limit, offset),
+                                     partial(item_page, ctx, kind=kind, status=status, q=q, limit=limit,
+                                             offset=offset))
+    return json_response(request, entry)
 
 
 @router.post("", response_model=ItemDetail, status_code=201, summary="新建内容（草稿）")
