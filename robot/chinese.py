@@ -53,7 +53,25 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "入党": ("成为党员", "成为一名党员", "当党员", "成为共产党员", "加入党组织"),
     "多少": ("几个", "多少名", "多少个", "有多少", "几千万", "规模"),
     "精神": ("精神内涵", "内涵"),
+    "内容": ("全文", "原文", "具体内容", "全部内容", "原话", "怎么说的"),
+    "工资": ("收入", "薪水", "薪资", "月薪", "工资收入"),
+    "离退休": ("退休", "离休", "退休了", "离休了"),
+    "入场": ("进场", "进馆", "入馆", "进门"),
+    # 一大 is the party's First National Congress, however it is called.
+    "中共一大": ("第一次全国代表大会", "第一次代表大会", "第一次党代会", "党的一大", "一大"),
+    "网上": ("线上", "在线", "网络上", "互联网上", "网上面"),
 }
+
+# Colloquial and dialect question words, folded before the synonym table so
+# that the table's variants ("什么时候", "干什么") match: 啥时候 = 什么时候.
+COLLOQUIAL: tuple[tuple[str, str], ...] = (
+    ("干嘛", "干什么"), ("干啥", "干什么"), ("做啥", "做什么"), ("为啥", "为什么"), ("啥", "什么"),
+    ("咋样", "怎么样"), ("咋", "怎么"), ("几时", "什么时候"), ("多会儿", "什么时候"), ("哪会儿", "什么时候"),
+    ("哪块儿", "哪里"), ("哪旮旯", "哪里"),
+)
+# A-not-A questions ("开不开放", "收不收费", "要不要") ask the same as the
+# plain verb: keep the verb (开放, 收费, 要) and drop the question form.
+_A_NOT_A = re.compile(rf"([{CJK}])[不没]\1")
 
 # Removed before tokenising: they say "this is a question", not which one.
 FILLERS = ("请问一下", "请问", "麻烦问一下", "麻烦你", "麻烦", "我想知道", "想知道", "我想问", "想问一下", "想问",
@@ -94,6 +112,9 @@ class Canonicaliser:
 
     def __call__(self, text: str) -> str:
         text = normalize(text)
+        for variant, plain in COLLOQUIAL:
+            text = text.replace(variant, plain)
+        text = _A_NOT_A.sub(r"\1", text)
         # Synonyms first: some variants contain a filler ("能帮我做什么" has "帮我").
         if self._pattern is not None:
             text = self._pattern.sub(lambda m: " " + self.table[m.group(0)] + " ", text)
@@ -154,10 +175,23 @@ class WordTokenizer:
         out = []
         for chunk in text.split():
             for pair in self._pos.lcut(chunk, HMM=True):
-                # n*: nouns; i / l: set phrases such as 今天天气 that jieba keeps whole
-                if (pair.flag.startswith("n") or pair.flag in ("i", "l")) and len(pair.word) >= 2:
+                # n*: nouns; i / l: set phrases such as 今天天气 that jieba keeps
+                # whole (four characters: shorter ones are verb phrases, 走一遍)
+                if (pair.flag.startswith("n") and len(pair.word) >= 2) or \
+                        (pair.flag in ("i", "l") and len(pair.word) >= 4):
                     out.append(pair.word)
         return out
+
+    def whole_words(self, text: str) -> list[str]:
+        """jieba's plain segmentation (no sub-words), content words only."""
+        if not self._ready:
+            self._init()
+        words = []
+        for chunk in text.split():
+            for word in self._jieba.lcut(chunk, HMM=False):
+                if len(word) >= 2 and word not in STOPWORDS and not _PUNCT.fullmatch(word):
+                    words.append(word)
+        return words
 
     def __call__(self, text: str) -> list[str]:
         if not self._ready:

@@ -1,11 +1,21 @@
-"""Re-ranking by question type.
+"""Re-ranking the top BM25 candidates with two features BM25 does not see.
 
-Entries about the same topic ("长征是从哪一年开始的" / "长征一共走了多少里")
-share most of their words, so BM25 ranks them close together; what tells them
-apart is what kind of answer is wanted: a time, a place, a quantity, a reason.
-The re-ranker reads that type from the visitor's question and from each
-candidate entry's questions and nudges agreeing candidates up, disagreeing
-ones down. It runs on the canonical text (after synonym folding).
+Question type. Entries about the same topic ("长征是从哪一年开始的" /
+"长征一共走了多少里") share most of their words, so BM25 ranks them close
+together; what tells them apart is what kind of answer is wanted: a time, a
+place, a quantity, a reason. The type is read from the visitor's question and
+from each candidate entry's questions; agreeing candidates move up,
+disagreeing ones down.
+
+Topic coverage. A question names what it is about ("中华人民共和国是哪天成立的",
+"井冈山根据地是哪一年创建的"); an entry that never mentions that name, in its
+questions or its answer, is about something else however well the question
+shape matches ("……是哪一年成立的" is also the founding of the party). Only
+discriminating terms count: ones that some, but few, entries mention, so
+shared words (党, 展厅) never penalise. Words the hall does not know at all are
+the unknown-noun guard's business (nlu.py), not this one's.
+
+Both run on the canonical text (after synonym folding).
 """
 
 from __future__ import annotations
@@ -18,10 +28,14 @@ from .retrieval import Candidate
 QUESTION_TYPES: dict[str, re.Pattern[str]] = {
     "time": re.compile(r"何时|几点|开始|出发|结束|开门|闭馆|多少年|持续|历时"),
     "place": re.compile(r"哪里"),
-    "quantity": re.compile(r"多少(?!年)|多远|多久|几个|总数|人数"),
+    # 收费 is where "多少钱" folds to: a price is a quantity.
+    "quantity": re.compile(r"多少(?!年)|多远|多久|多长|几个|总数|人数|收费|标准|百分之|几成"),
     "reason": re.compile(r"意义|为什么|为何|精神|确立|解决"),
     "how": re.compile(r"怎么|申请|办理"),
 }
+
+
+QUESTION_WORDS = frozenset("何时 哪里 怎么 多少 多久 多远 什么 为什么 几点 哪个 哪些 怎么样 是否 如何 可以 需要 能够".split())
 
 
 def question_types(canonical_text: str) -> frozenset[str]:
@@ -29,31 +43,59 @@ def question_types(canonical_text: str) -> frozenset[str]:
 
 
 class TypeReranker:
-    def __init__(self, entry_types: dict[str, frozenset[str]], *, bonus: float = 0.08, penalty: float = 0.08) -> None:
+    def __init__(self, entry_types: dict[str, frozenset[str]], *, bonus: float = 0.08, penalty: float = 0.08,
+                 entry_text: dict[str, str] | None = None, terms=None, topic_penalty: float = 0.15,
+                 topic_share: float = 0.3) -> None:
         self.entry_types = entry_types
         self.bonus, self.penalty = bonus, penalty
+        self.entry_text = entry_text or {}
+        self._terms = terms
+        self.topic_penalty = topic_penalty
+        self.topic_share = topic_share
 
     @classmethod
     def for_ranker(cls, ranker, **kw) -> "TypeReranker":
-        types = {}
+        types, texts = {}, {}
         for faq in ranker.kb.faqs:
             found: set[str] = set()
             for question in faq.questions:
                 found |= question_types(ranker.canon(question))
             types[faq.id] = frozenset(found)
-        return cls(types, **kw)
+            texts[faq.id] = " ".join(ranker.canon(t) for t in (*faq.questions, faq.answer)).replace(" ", "")
+        return cls(types, entry_text=texts, terms=ranker.words.whole_words, **kw)
+
+    def topic_terms(self, canonical_query: str) -> list[str]:
+        """Query words that a few entries mention and most do not."""
+        if self._terms is None or not self.entry_text:
+            return []
+        limit = max(1, int(self.topic_share * len(self.entry_text)))
+        out = []
+        for word in dict.fromkeys(self._terms(canonical_query)):
+            if question_types(word) or word in QUESTION_WORDS:
+                continue  # what kind of answer is wanted, not what it is about
+            mentioned = sum(word in text for text in self.entry_text.values())
+            if 0 < mentioned <= limit:
+                out.append(word)
+        return out
 
     def rerank(self, canonical_query: str, candidates: list[Candidate]) -> list[Candidate]:
         wanted = question_types(canonical_query)
-        if not wanted:
+        topics = self.topic_terms(canonical_query) if candidates else []
+        if not wanted and not topics:
             return candidates
+        # A term counts only where it tells the candidates apart: missing from
+        # this one, mentioned by another. A term none of them mentions says
+        # nothing about which one is meant.
+        texts = {c.faq_id: self.entry_text.get(c.faq_id, "") for c in candidates}
+        telling = [t for t in topics if any(t in text for text in texts.values())]
         out = []
         for c in candidates:
+            delta = 0.0
             offered = self.entry_types.get(c.faq_id, frozenset())
-            if not offered:
-                out.append(c)
-                continue
-            delta = self.bonus if wanted & offered else -self.penalty
+            if wanted and offered:
+                delta += self.bonus if wanted & offered else -self.penalty
+            missing = sum(t not in texts[c.faq_id] for t in telling)
+            delta -= self.topic_penalty * min(missing, 2)
             out.append(replace(c, score=round(min(1.0, max(0.0, c.score + delta)), 4)))
         out.sort(key=lambda c: (-c.score, c.faq_id))
         return out

@@ -21,7 +21,7 @@ from .textnorm import normalize
 class RankerWeights:
     bigram: float = 0.5
     word: float = 0.5
-    answer: float = 0.15
+    answer: float = 0.3
 
 
 @dataclass(frozen=True)

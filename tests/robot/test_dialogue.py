@@ -4,7 +4,7 @@ from robot.knowledge import KnowledgeBase
 
 def test_ask_back_then_yes_answers_the_first_candidate(manager, kb):
     session = Session()
-    asked = manager.respond("党费交多少钱", session)
+    asked = manager.respond("党费的事", session)
     assert asked.intent == "ask_back" and asked.text.startswith("您是想问")
     first = asked.candidates[0]
     reply = manager.respond("是的", session)
@@ -13,14 +13,14 @@ def test_ask_back_then_yes_answers_the_first_candidate(manager, kb):
 
 def test_ask_back_then_ordinal_picks_that_candidate(manager):
     session = Session()
-    asked = manager.respond("党费交多少钱", session)
+    asked = manager.respond("党费的事", session)
     reply = manager.respond("第二个", session)
     assert reply.answer_id == asked.candidates[1]
 
 
 def test_denial_asks_to_rephrase_and_clears_the_offer(manager):
     session = Session()
-    manager.respond("党费交多少钱", session)
+    manager.respond("党费的事", session)
     assert "换个说法" in manager.respond("不是", session).text
     assert manager.respond("是的", session).intent != "faq"
 
