@@ -10,6 +10,7 @@ restart forgets it, which a guesser cannot trigger from outside.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict, deque
@@ -40,7 +41,7 @@ class Backoff:
         if found is None:
             return 0
         remaining = found[1] - self.clock()
-        return int(remaining) + 1 if remaining > 0 else 0
+        return math.ceil(remaining) if remaining > 0 else 0
 
     def failed(self, key: str) -> int:
         """Record a failure; return the wait it now costs."""
@@ -83,7 +84,7 @@ class SlidingWindow:
         events = self._recent(key)
         if len(events) < self.limit:
             return 0
-        return int(events[0] + self.window_s - self.clock()) + 1
+        return max(1, math.ceil(events[0] + self.window_s - self.clock()))
 
     def hit(self, key: str) -> None:
         events = self._recent(key)
