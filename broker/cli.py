@@ -98,6 +98,35 @@ def mosquitto_config(
     typer.echo(f"启动: mosquitto -c {directory / 'mosquitto.conf'}")
 
 
+@broker_app.command("emqx-config")
+def emqx_config(
+    directory: Path = typer.Argument(..., help="输出目录"),
+    node: list[str] = typer.Option(["10.0.0.11", "10.0.0.12", "10.0.0.13"], "--node",
+                                   help="集群节点地址（静态集群），可重复"),
+    install_dir: str = typer.Option("/etc/emqx/hall", help="EMQX 节点上存放 acl.conf / users.csv / 证书的目录"),
+    tls: bool = typer.Option(True, help="生成 8883 TLS 监听（证书放在 install-dir）"),
+    data_dir: Optional[Path] = typer.Option(None, envvar="HALL_DATA_DIR"),
+) -> None:
+    """从设备清单生成 EMQX 5 集群配置：acl.conf、内置数据库用户引导文件和每个节点的 emqx.conf。"""
+    from .emqx_config import ClusterSettings, write_emqx_config
+    from .fleet import Fleet, FleetError
+
+    settings = _settings(data_dir)
+    fleet = Fleet.load(settings.fleet_file)
+    if not fleet.devices:
+        typer.echo(f"设备清单 {settings.fleet_file} 为空，没有可写的账号", err=True)
+        raise typer.Exit(2)
+    try:
+        paths = write_emqx_config(fleet, directory, ClusterSettings(nodes=tuple(node), install_dir=install_dir,
+                                                                    tls=tls))
+    except FleetError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
+    for path in paths:
+        typer.echo(f"已写入 {path}")
+    typer.echo(f"把 acl.conf 和 users.csv 复制到每个节点的 {install_dir}/，nodeN/emqx.conf 放到对应节点的 etc/emqx.conf")
+
+
 @broker_app.command("make-ca")
 def make_ca_command(
     directory: Path = typer.Argument(..., help="输出目录（ca.crt/ca.key/server.crt/server.key）"),
@@ -257,13 +286,17 @@ def bench_fleet(
     devices: list[int] = typer.Option([1000, 5000], "--devices", help="终端数量，可重复"),
     broker: str = typer.Option("mosquitto"),
     media: int = typer.Option(3, help="每次发布新增的媒体文件数"),
+    processes: int = typer.Option(0, help="模拟终端分布在几个进程里（0 = 自动，每进程最多 200 个）"),
+    rounds: int = typer.Option(2, help="预热之后的发布轮数"),
+    probes: int = typer.Option(20, help="测量消息服务器分发耗时的轻量订阅者数量（0 = 不测）"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """大规模：在 Mosquitto 上对 1,000 / 5,000 个终端发布，测延迟、消息服务器 CPU 和媒体吞吐。"""
     setup_logging()
     from .bench_push import run_push_bench
 
-    results = [run_push_bench(devices=n, broker=broker, media_files=media, rounds=2, timeout=300) for n in devices]
+    results = [run_push_bench(devices=n, broker=broker, media_files=media, processes=processes, rounds=rounds,
+                              timeout=300, probes=probes) for n in devices]
     if as_json:
         typer.echo(json.dumps({"benchmark": "fleet", "runs": results}, ensure_ascii=False))
 

@@ -2,8 +2,8 @@
 
 Passwords are stored only as hashes here; the plaintext goes once into the
 device's own config (what `hall admin add-device` prints). The embedded
-broker reads argon2 hashes; Mosquitto needs its own PBKDF2 format, so we keep
-both hashes per device.
+broker reads argon2 hashes; Mosquitto and EMQX each need their own PBKDF2
+format, so we keep one hash per broker per device.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class DeviceRecord:
     groups: list[str] = field(default_factory=list)
     argon2_hash: str = ""
     mosquitto_hash: str = ""
+    emqx_hash: str = ""
 
     def rules(self) -> TopicRules:
         return topic_rules(device_id=self.id, kind=self.kind, groups=self.groups)
@@ -45,6 +46,29 @@ def mosquitto_hash(password: str, *, iterations: int = 101, salt: bytes | None =
     salt = salt if salt is not None else os.urandom(12)
     digest = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations)
     return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+# EMQX configures one iteration count for the whole authenticator, not per
+# user; 4,096 is its own default for pbkdf2.
+EMQX_PBKDF2_ITERATIONS = 4096
+EMQX_PBKDF2_MAC = "sha512"
+_EMQX_PREFIX = f"pbkdf2-{EMQX_PBKDF2_MAC}"
+
+
+def emqx_hash(password: str, *, salt: str | None = None, iterations: int = EMQX_PBKDF2_ITERATIONS) -> str:
+    """``pbkdf2-sha512$<iterations>$<salt>$<hex digest>``. EMQX's pbkdf2 takes
+    the salt column's text as the salt bytes, so the salt is 32 hex characters."""
+    salt = salt if salt is not None else secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac(EMQX_PBKDF2_MAC, password.encode("utf-8"), salt.encode("ascii"), iterations)
+    return f"{_EMQX_PREFIX}${iterations}${salt}${digest.hex()}"
+
+
+def parse_emqx_hash(value: str) -> tuple[int, str, str]:
+    """(iterations, salt, hex digest) of a stored EMQX hash; FleetError if malformed."""
+    parts = value.split("$")
+    if len(parts) != 4 or parts[0] != _EMQX_PREFIX or not parts[1].isdigit():
+        raise FleetError(f"不是 EMQX 密码哈希: {value[:24]!r}")
+    return int(parts[1]), parts[2], parts[3]
 
 
 def new_password() -> str:
@@ -84,7 +108,8 @@ class Fleet:
             raise FleetError(f"未知设备类型 {kind!r}，可选: {', '.join(KINDS)}")
         password = password or new_password()
         record = DeviceRecord(id=device_id, kind=kind, groups=list(groups),
-                              argon2_hash=PasswordHasher().hash(password), mosquitto_hash=mosquitto_hash(password))
+                              argon2_hash=PasswordHasher().hash(password), mosquitto_hash=mosquitto_hash(password),
+                              emqx_hash=emqx_hash(password))
         self.devices = [d for d in self.devices if d.id != device_id] + [record]
         return record, password
 
