@@ -5,6 +5,12 @@ The admin runs in its own process (uvicorn, one worker, as deployed); the load
 generator here is open-loop: requests are started on a fixed schedule whatever
 the server's speed, and latency is measured from the scheduled start, so a
 slow server cannot hide its queueing (no coordinated omission).
+
+The lists are served from the admin's list cache (``admin.listcache``), so a
+read-only run measures cache hits. ``write_every_ms`` adds a writer process
+that stores a device's telemetry through ``admin.events`` (as the MQTT bridge
+does) every so many milliseconds while the lists are read: every commit
+invalidates the cached lists, so the run mixes hits with rebuilds.
 """
 
 from __future__ import annotations
@@ -93,6 +99,31 @@ def _serve(data_dir: str, port: int) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def _write(data_dir: str, every_ms: float, devices: int, ready: Any, stop: Any, count: Any) -> None:
+    """The writer process: one device report committed every ``every_ms``."""
+    from admin import events
+    from admin.app import build_context
+    from admin.settings import AdminSettings
+    from broker import messages as m
+
+    settings = AdminSettings(_env_file=None, data_dir=Path(data_dir), mqtt_enabled=False)
+    ctx = build_context(settings)
+    kiosks = max(1, (devices + 2) // 3)  # populate() names every third device kiosk-NNNN
+    ready.set()
+    due = time.perf_counter()
+    n = 0
+    while not stop.is_set():
+        message = m.Telemetry(site_id=settings.site_id, device_id=f"kiosk-{(n % kiosks) * 3:04d}", kind="kiosk",
+                              fps=50.0 + n % 10, cpu_percent=2.0, rss_mb=150.0)
+        with ctx.sessions() as session:
+            events.store(session, events.on_telemetry, message)
+        n += 1
+        count.value = n
+        due += every_ms / 1000
+        time.sleep(max(0.0, due - time.perf_counter()))
+    ctx.engine.dispose()
+
+
 class _Connection:
     """One keep-alive HTTP/1.1 connection: a raw client costs the load
     generator far less CPU than a full HTTP library on a shared machine."""
@@ -155,7 +186,7 @@ async def _load(port: int, path: str, token: str, rate: int, seconds: float, con
 
 
 def run_admin_bench(*, items: int = 10_000, devices: int = 1_000, rate: int = 500, seconds: float = 10.0,
-                    connections: int = 64, workers: int = 1) -> dict[str, Any]:
+                    connections: int = 64, workers: int = 1, write_every_ms: float = 0) -> dict[str, Any]:
     from admin.settings import AdminSettings
 
     with tempfile.TemporaryDirectory(prefix="hall-bench-admin-") as tmp:
@@ -168,6 +199,13 @@ def run_admin_bench(*, items: int = 10_000, devices: int = 1_000, rate: int = 50
         servers = [spawn.Process(target=_serve, args=(tmp, port), daemon=True) for _ in range(max(1, workers))]
         for server in servers:
             server.start()
+        writer = None
+        stop, count = spawn.Event(), spawn.Value("q", 0)
+        if write_every_ms > 0:
+            ready = spawn.Event()
+            writer = spawn.Process(target=_write, args=(tmp, write_every_ms, devices, ready, stop, count), daemon=True)
+            writer.start()
+            ready.wait(60)
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -179,16 +217,35 @@ def run_admin_bench(*, items: int = 10_000, devices: int = 1_000, rate: int = 50
             results = {}
             for name, path in ENDPOINTS.items():
                 asyncio.run(_load(port, path, token, rate=50, seconds=1.0, connections=8))  # warm-up
+                writes_before, t0 = count.value, time.perf_counter()
                 results[name] = asyncio.run(_load(port, path, token, rate, seconds, connections))
+                if writer is not None:
+                    results[name]["writes_per_s"] = round((count.value - writes_before)
+                                                          / (time.perf_counter() - t0), 1)
         finally:
+            stop.set()
+            if writer is not None:
+                writer.join(10)
             for server in servers:
                 server.terminate()
             for server in servers:
                 server.join(10)
     return {"items": items, "devices": devices, "rate": rate, "seconds": seconds, "cpus": os.cpu_count(),
-            "workers": len(servers),
+            "workers": len(servers), "write_every_ms": write_every_ms,
             "populate_s": round(populate_s, 1), "endpoints": results}
 
 
-if __name__ == "__main__":  # python -m admin.bench
-    print(json.dumps(run_admin_bench(seconds=5), ensure_ascii=False, indent=1))
+if __name__ == "__main__":  # python -m admin.bench [--rate N] [--seconds S] [--workers W] [--write-every-ms MS]
+    import argparse
+
+    parser = argparse.ArgumentParser(description="管理后台压测")
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--devices", type=int, default=1_000)
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--write-every-ms", type=float, default=0.0)
+    args = parser.parse_args()
+    print(json.dumps(run_admin_bench(items=args.items, devices=args.devices, rate=args.rate, seconds=args.seconds,
+                                     workers=args.workers, write_every_ms=args.write_every_ms),
+                     ensure_ascii=False, indent=1))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import case, func, select
+from sqlalchemy import DateTime, Select, bindparam, case, func, select
 
 from admin.context import AdminContext
 from admin.crud import audit
@@ -91,7 +91,9 @@ def device_out(d: Any, desired: dict[str, int], now: dt.datetime) -> DeviceOut:
 
 
 def desired_versions(session) -> dict[str, int]:  # noqa: ANN001
-    return {g.name: g.manifest_version for g in session.scalars(select(DeviceGroup)) if g.manifest_version}
+    rows = session.execute(select(DeviceGroup.name, DeviceGroup.manifest_version)
+                           .where(DeviceGroup.manifest_version > 0))
+    return {name: version for name, version in rows}
 
 
 def _get(session, device_id: str) -> Device:  # noqa: ANN001
@@ -108,30 +110,40 @@ _LIST_COLUMNS = (Device.id, Device.kind, Device.name, Device.groups, Device.onli
                  Device.telemetry, Device.screenshot_sha256)
 
 
+@lru_cache(maxsize=2)
+def _list_statements(by_kind: bool) -> tuple[Select, Select]:
+    """The count and page queries, built once (building a statement costs more
+    than running it from SQLAlchemy's compiled cache); values are bound per call."""
+    is_live = Device.online.is_(True) & (Device.last_seen >= bindparam("stale_before", type_=DateTime))
+    counts = select(func.count(), func.coalesce(func.sum(case((is_live, 1), else_=0)), 0),
+                    func.min(case((is_live, Device.last_seen)))).select_from(Device)
+    page = select(*_LIST_COLUMNS).order_by(Device.id).limit(bindparam("limit")).offset(bindparam("offset"))
+    if by_kind:
+        counts, page = counts.where(Device.kind == bindparam("kind")), page.where(Device.kind == bindparam("kind"))
+    return counts, page
+
+
 def device_page(ctx: AdminContext, *, kind: str | None, group: str | None, limit: int, offset: int) -> Built:
     """One page of the live list as JSON, and when it goes stale by the clock
     alone: the moment the first device shown online passes STALE_AFTER."""
     now = utcnow()
     with ctx.sessions() as session:
         desired = desired_versions(session)
-        query = select(*_LIST_COLUMNS)
-        if kind:
-            query = query.where(Device.kind == kind)
         if group:
             # Group membership is a JSON list: filter in Python (a site has hundreds
             # of devices, not millions).
-            rows = [d for d in session.execute(query.order_by(Device.id)) if group in d.groups]
+            query = select(*_LIST_COLUMNS).order_by(Device.id)
+            if kind:
+                query = query.where(Device.kind == kind)
+            rows = [d for d in session.execute(query) if group in d.groups]
             total, page = len(rows), rows[offset:offset + limit]
             live = [d.last_seen for d in rows if d.online and d.last_seen and now - d.last_seen < STALE_AFTER]
             online, oldest_live = len(live), min(live, default=None)
         else:
-            is_live = Device.online.is_(True) & (Device.last_seen >= now - STALE_AFTER)
-            counts = select(func.count(), func.coalesce(func.sum(case((is_live, 1), else_=0)), 0),
-                            func.min(case((is_live, Device.last_seen)))).select_from(Device)
-            if kind:
-                counts = counts.where(Device.kind == kind)
-            total, online, oldest_live = session.execute(counts).one()
-            page = list(session.execute(query.order_by(Device.id).limit(limit).offset(offset)))
+            counts, query = _list_statements(kind is not None)
+            values = {"stale_before": now - STALE_AFTER, "kind": kind, "limit": limit, "offset": offset}
+            total, online, oldest_live = session.execute(counts, values).one()
+            page = list(session.execute(query, values))
         body = DeviceList(total=total, online=online, devices=[device_out(d, desired, now) for d in page])
     return Built(body.model_dump_json().encode(),
                  valid_until=oldest_live + STALE_AFTER if oldest_live is not None else None)
