@@ -21,16 +21,20 @@ SQLITE_BUSY_TIMEOUT_S = 5
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: statement parameters (session CSRF tokens, password
+    # hashes, members' phone numbers) never reach the SQL log or the text of a
+    # database error, which the admin logs.
     if url.startswith("sqlite"):
         if ":memory:" not in url and url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         # As many connections as the server has worker threads (AnyIO's default
         # 40), so a burst of requests never queues on the pool.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
-                               pool_size=20, max_overflow=30, pool_timeout=10)
+                               pool_size=20, max_overflow=30, pool_timeout=10, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, pool_timeout=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, pool_timeout=10,
+                         hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 (DB-API objects)
