@@ -159,6 +159,7 @@ def bench(
     rate: int = typer.Option(500, help="每秒请求数"),
     seconds: float = typer.Option(10.0, help="每个接口的压测时长（秒）"),
     workers: int = typer.Option(1, help="服务进程数（共享端口）"),
+    write_every_ms: float = typer.Option(0, help="压测期间每隔多少毫秒写入一次设备遥测（0 为只读）"),
     as_json: bool = typer.Option(False, "--json", help="最后一行输出 JSON"),
 ) -> None:
     """管理后台压测：设备列表与内容列表在固定请求速率下的 p50/p99 延迟。"""
@@ -167,7 +168,8 @@ def bench(
 
     from admin.bench import run_admin_bench
 
-    result = run_admin_bench(items=items, devices=devices, rate=rate, seconds=seconds, workers=workers)
+    result = run_admin_bench(items=items, devices=devices, rate=rate, seconds=seconds, workers=workers,
+                             write_every_ms=write_every_ms)
     for name, figures in result["endpoints"].items():
         typer.echo(f"{name}: p50 {figures['p50_ms']:.1f} ms  p99 {figures['p99_ms']:.1f} ms  "
                    f"实际 {figures['achieved_rps']:.0f} 次/秒  错误 {figures['errors']}")
