@@ -44,7 +44,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "周四": ("星期四", "礼拜四"), "周五": ("星期五", "礼拜五"), "周六": ("星期六", "礼拜六"),
     "周日": ("星期日", "星期天", "礼拜天", "礼拜日"), "周末": ("双休日", "星期六日"),
     "新中国": ("中华人民共和国", "共和国"),
-    "标准": ("比例", "怎么算", "怎么计算", "算法", "计算方法", "多少比例"),
+    "标准": ("比例", "怎么算", "怎么计算", "算法", "计算方法", "多少比例", "百分之几", "百分比", "几个百分点"),
     "条件": ("要求", "资格", "门槛", "需要满足"),
     "申请": ("加入", "想入党", "递交"),
     "讲解": ("解说", "讲解员", "导游", "人工讲解", "讲解服务"),
@@ -61,6 +61,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "中共一大": ("第一次全国代表大会", "第一次代表大会", "第一次党代会", "党的一大", "一大"),
     "网上": ("线上", "在线", "网络上", "互联网上", "网上面"),
 }
+
+# Canonical forms above that name a thing (not a question word or a verb):
+# topic terms for the re-ranker, like exhibit names and party terms. A day
+# of the week is one too: "周一" is asked of the entry that mentions Mondays.
+NAMED_CANONICALS = ("新中国", "中共", "中共一大", "周一", "周二", "周三", "周四", "周五", "周六", "周日", "周末")
 
 # Colloquial and dialect question words, folded before the synonym table so
 # that the table's variants ("什么时候", "干什么") match: 啥时候 = 什么时候.
@@ -163,6 +168,19 @@ class WordTokenizer:
                 # A high frequency makes jieba keep the name in one piece.
                 self._jieba.add_word(word, freq=200_000)
             self._ready = True
+
+    def proper_nouns(self, text: str) -> list[str]:
+        """Names of people, places, organisations (jieba's nr / ns / nt / nz)."""
+        return [w for w, flag in self._tagged(text) if flag in ("nr", "ns", "nt", "nz", "nrt") and len(w) >= 2]
+
+    def _tagged(self, text: str) -> list[tuple[str, str]]:
+        import jieba.posseg
+
+        if not self._ready:
+            self._init()
+        if self._pos is None:
+            self._pos = jieba.posseg.POSTokenizer(self._jieba)
+        return [(p.word, p.flag) for chunk in text.split() for p in self._pos.lcut(chunk, HMM=True)]
 
     def nouns(self, text: str) -> list[str]:
         """Nouns and set phrases of two or more characters (jieba's part-of-speech tags)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from .chinese import NAMED_CANONICALS, PARTY_TERMS
 from .retrieval import Candidate
 
 QUESTION_TYPES: dict[str, re.Pattern[str]] = {
@@ -44,7 +45,7 @@ def question_types(canonical_text: str) -> frozenset[str]:
 
 class TypeReranker:
     def __init__(self, entry_types: dict[str, frozenset[str]], *, bonus: float = 0.08, penalty: float = 0.08,
-                 entry_text: dict[str, str] | None = None, terms=None, topic_penalty: float = 0.15,
+                 entry_text: dict[str, str] | None = None, terms=None, topic_penalty: float = 0.2,
                  topic_share: float = 0.3) -> None:
         self.entry_types = entry_types
         self.bonus, self.penalty = bonus, penalty
@@ -62,7 +63,16 @@ class TypeReranker:
                 found |= question_types(ranker.canon(question))
             types[faq.id] = frozenset(found)
             texts[faq.id] = " ".join(ranker.canon(t) for t in (*faq.questions, faq.answer)).replace(" ", "")
-        return cls(types, entry_text=texts, terms=ranker.words.whole_words, **kw)
+        named = {ranker.canon(n).replace(" ", "") for n in (*PARTY_TERMS, *NAMED_CANONICALS, *ranker.kb.terms,
+                                                            *(e.title for e in ranker.kb.exhibits))}
+        words = ranker.words
+
+        def terms(text: str) -> list[str]:
+            # Named things only: a verb or an everyday noun (参观, 手机) that a
+            # wrong entry happens to use must not push the right one down.
+            return [w for w in words.whole_words(text) if w in named] + words.proper_nouns(text)
+
+        return cls(types, entry_text=texts, terms=terms, **kw)
 
     def topic_terms(self, canonical_query: str) -> list[str]:
         """Query words that a few entries mention and most do not."""
