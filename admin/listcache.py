@@ -250,10 +250,12 @@ def cache_for(ctx: Any) -> ResponseCache:
 
 
 def json_response(request: Any, entry: Entry) -> Any:
-    """200 with the cached body, or 304 when the client already holds it."""
+    """200 with the cached body, or 304 when the client already holds it.
+    Cache-Control is left to the security headers (no-store for the API): the
+    ETag serves clients that revalidate on their own, such as polling scripts."""
     from starlette.responses import Response
 
-    headers = {"ETag": entry.etag, "Cache-Control": "private, no-cache"}
+    headers = {"ETag": entry.etag}
     if _matches(request.headers.get("if-none-match"), entry.etag):
         return Response(status_code=304, headers=headers)
     return Response(entry.body, media_type="application/json", headers=headers)
