@@ -99,6 +99,20 @@ def _serve(data_dir: str, port: int) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def _cpu_s(pids: list[int]) -> float | None:
+    """User+system CPU seconds of the server processes (Linux /proc), so a run
+    reports server CPU per request, which a busy shared machine distorts far
+    less than latency."""
+    total = 0.0
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
 def _write(data_dir: str, every_ms: float, devices: int, ready: Any, stop: Any, count: Any) -> None:
     """The writer process: one device report committed every ``every_ms``."""
     from admin import events
@@ -218,7 +232,12 @@ def run_admin_bench(*, items: int = 10_000, devices: int = 1_000, rate: int = 50
             for name, path in ENDPOINTS.items():
                 asyncio.run(_load(port, path, token, rate=50, seconds=1.0, connections=8))  # warm-up
                 writes_before, t0 = count.value, time.perf_counter()
+                cpu_before = _cpu_s([server.pid for server in servers])
                 results[name] = asyncio.run(_load(port, path, token, rate, seconds, connections))
+                cpu_after = _cpu_s([server.pid for server in servers])
+                if cpu_before is not None and cpu_after is not None:
+                    results[name]["server_cpu_ms_per_request"] = round(
+                        (cpu_after - cpu_before) * 1000 / results[name]["requests"], 3)
                 if writer is not None:
                     results[name]["writes_per_s"] = round((count.value - writes_before)
                                                           / (time.perf_counter() - t0), 1)
