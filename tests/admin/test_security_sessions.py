@@ -153,7 +153,7 @@ def test_security_headers_on_every_kind_of_response(hall, png_bytes):
         "401": hall.anon.get("/api/items"),
         "404": hall["editor"].get("/api/items/nope"),
         "static": hall.anon.get("/static/app.js"),
-        "media": hall.anon.get(f"/media/{up['sha256']}"),
+        "media": hall["editor"].get(f"/media/{up['sha256']}"),
     }
     for name, r in responses.items():
         assert r.headers["x-content-type-options"] == "nosniff", name
@@ -166,10 +166,10 @@ def test_security_headers_on_every_kind_of_response(hall, png_bytes):
     assert "script-src 'self'" in responses["html"].headers["content-security-policy"]
     for name in ("html", "login", "api", "401", "404"):
         assert responses[name].headers["cache-control"] == "no-store", name
-    # The cached list responses keep their own revalidation header (ETag), which
-    # still keeps them out of shared caches; see docs/security.md.
-    assert "private" in responses["list"].headers["cache-control"]
-    assert responses["media"].headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert responses["list"].headers["cache-control"] == "no-store"  # the cached lists too (ETag still works)
+    # Content-addressed media keep their long immutable caching.
+    media_cache = responses["media"].headers["cache-control"]
+    assert "immutable" in media_cache and "max-age=" in media_cache and "no-store" not in media_cache
     assert "sandbox" in responses["media"].headers["content-security-policy"]
     assert "no-store" not in responses["static"].headers.get("cache-control", "")
 
