@@ -3,7 +3,8 @@
 Manifests and media files are both served here, named by the sha256 of their
 bytes, so a URL's content never changes: strong ETag, Range requests for
 resumable downloads of large videos, and a year of immutable caching so a
-caching reverse proxy can carry a large fleet.
+caching reverse proxy can carry a large fleet. In the admin, only published
+media is public; the rest needs a signed-in user (``admin.media_access``).
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
+from admin.media_access import media_access
 from content.store import MediaStore
 
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 IMMUTABLE = "public, max-age=31536000, immutable"
+PRIVATE = "private, max-age=86400, immutable"
 SMALL_FILE = 512 * 1024
 
 _MAGIC = (
@@ -56,6 +60,15 @@ def media_router(store: MediaStore) -> APIRouter:
             raise HTTPException(status_code=400, detail="媒体标识必须是 64 位小写十六进制 sha256")
         etag = f'"{sha256}"'
         headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes"}
+        access = media_access(request)
+        if access is not None and not access.known_public(sha256) \
+                and not await run_in_threadpool(access.is_public, sha256):
+            # Not published (a draft's upload, a screenshot): only for signed-in users,
+            # and never kept by a shared cache.
+            if not await run_in_threadpool(access.signed_in, request):
+                raise HTTPException(status_code=401, detail="该媒体尚未发布，请先登录",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            headers["Cache-Control"] = PRIVATE
         if etag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
         path = store.path(sha256)

@@ -27,10 +27,13 @@ def test_image_upload_with_thumbnail_and_immutable_serving(hall, png_bytes):
     up = r.json()
     assert up["mime"] == "image/png" and (up["width"], up["height"]) == (800, 600)
     assert up["name"] == "党徽.png"
-    served = hall.anon.get(up["url"])
+    # Not published yet: signed-in users only, and no shared cache may keep it.
+    assert hall.anon.get(up["url"]).status_code == 401
+    served = hall["editor"].get(up["url"])
     assert served.status_code == 200 and served.content == data
     assert "immutable" in served.headers["cache-control"] and served.headers["etag"] == f'"{up["sha256"]}"'
-    thumb = hall.anon.get(up["thumb_url"])
+    assert served.headers["cache-control"].startswith("private")
+    thumb = hall["editor"].get(up["thumb_url"])
     assert thumb.status_code == 200 and thumb.content[:3] == b"\xff\xd8\xff"
     from PIL import Image
 
@@ -81,3 +84,41 @@ def test_safe_name(raw, expected):
 ])
 def test_detect_type(head, mime):
     assert detect_type(head) == mime
+
+
+def test_published_media_is_public_and_drafts_stay_private(hall, news, png_bytes):
+    """What a screen needs (the manifest and every file it names) is served to
+    anyone; a draft's picture and a screenshot need a signed-in user."""
+    published = hall["editor"].post("/api/media", files={"file": ("a.png", png_bytes(color=(9, 9, 9)), "image/png")})
+    draft = hall["editor"].post("/api/media", files={"file": ("b.png", png_bytes(color=(8, 8, 8)), "image/png")})
+    refs = [{k: up.json()[k] for k in ("sha256", "mime", "size", "name", "width", "height")}
+            for up in (published, draft)]
+    item = hall["editor"].post("/api/items", json={"data": news("图片新闻", images=[refs[0]])}).json()["id"]
+    hall["editor"].post("/api/items", json={"data": news("草稿新闻", images=[refs[1]])})
+    hall["editor"].post(f"/api/items/{item}/submit")
+    hall["reviewer"].post(f"/api/items/{item}/approve", json={})
+    assert hall.anon.get(published.json()["url"]).status_code == 401  # approved, but in no manifest yet
+    hall["publisher"].post(f"/api/items/{item}/publish")
+    assert hall["publisher"].post("/api/playlists", json={"id": "loop", "name": "轮播", "entries": [
+        {"item_id": item, "duration_s": 10}]}).status_code == 201
+    assert hall["publisher"].post("/api/groups", json={"name": "lobby", "default_playlist_id": "loop"}
+                                  ).status_code == 201
+    result = hall["publisher"].post("/api/groups/lobby/publish").json()
+
+    manifest = hall.anon.get(f"/media/{result['manifest_sha256']}")
+    assert manifest.status_code == 200 and manifest.headers["cache-control"].startswith("public")
+    picture = hall.anon.get(published.json()["url"])
+    assert picture.status_code == 200 and picture.headers["cache-control"].startswith("public")
+    assert hall.anon.head(published.json()["url"]).status_code == 200
+    assert hall.anon.get(draft.json()["url"]).status_code == 401
+    assert hall.anon.get(draft.json()["url"], headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+    assert hall.anon.get(f"/media/{'0' * 64}").status_code == 401  # unknown: no hint whether it exists
+    assert hall["auditor"].get(draft.json()["url"]).status_code == 200
+
+    # A new process (restart) knows the publish history from the database.
+    from admin.app import create_app
+    from fastapi.testclient import TestClient
+
+    hall.ctx.extras.pop("media_access")
+    fresh = TestClient(create_app(ctx=hall.ctx))
+    assert fresh.get(published.json()["url"]).status_code == 200
