@@ -35,7 +35,9 @@ CACHEABLE_PREFIXES = ("/media/", "/static/")
 COMMON = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    # Not "no-referrer": under it browsers send "Origin: null" even on
+    # same-site form posts, which SameOriginMiddleware must then refuse.
+    (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 HSTS = (b"strict-transport-security", b"max-age=31536000")

@@ -158,7 +158,7 @@ def test_security_headers_on_every_kind_of_response(hall, png_bytes):
     for name, r in responses.items():
         assert r.headers["x-content-type-options"] == "nosniff", name
         assert r.headers["x-frame-options"] == "DENY", name
-        assert r.headers["referrer-policy"] == "no-referrer", name
+        assert r.headers["referrer-policy"] == "same-origin", name
         csp = r.headers["content-security-policy"]
         assert "frame-ancestors 'none'" in csp, name
         assert "unsafe-inline" not in csp.split("script-src", 1)[-1].split(";")[0], name
