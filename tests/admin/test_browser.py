@@ -79,7 +79,7 @@ def test_news_from_editor_to_screen(browser, live_admin, lobby_endpoint, png_byt
     item_url = page.url
     item_id = item_url.rsplit("/", 1)[1]
     page.click("#submit")
-    page.wait_for_function("document.getElementById('item-status').textContent.includes('待一级审核')")
+    page.wait_for_function("() => document.getElementById('item-status').textContent.includes('待一级审核')")
     assert page.locator("#approve").count() == 0  # nobody approves their own item
     context.close()
 
@@ -87,16 +87,16 @@ def test_news_from_editor_to_screen(browser, live_admin, lobby_endpoint, png_byt
     context, page = signed_in(browser, url, "shenhe")
     page.goto(item_url)
     page.click("#approve")
-    page.wait_for_function("document.getElementById('item-status').textContent.includes('待二级审核')")
+    page.wait_for_function("() => document.getElementById('item-status').textContent.includes('待二级审核')")
     context.close()
 
     # Committee publisher: level 2, then publish.
     context, page = signed_in(browser, url, "fabu")
     page.goto(item_url)
     page.click("#approve")
-    page.wait_for_function("document.getElementById('item-status').textContent.includes('已批准待发布')")
+    page.wait_for_function("() => document.getElementById('item-status').textContent.includes('已批准待发布')")
     page.click("#publish")
-    page.wait_for_function("document.getElementById('item-status').textContent.includes('已发布')")
+    page.wait_for_function("() => document.getElementById('item-status').textContent.includes('已发布')")
 
     # The endpoint fetches, verifies and applies the new manifest, and reports it.
     deadline = time.monotonic() + 30
@@ -110,7 +110,7 @@ def test_news_from_editor_to_screen(browser, live_admin, lobby_endpoint, png_byt
     page.goto(f"{url}/devices")
     page.wait_for_selector("#devices a[href='/devices/kiosk-b1']")
     page.wait_for_function(
-        "[...document.querySelectorAll('#devices tr')].some(r => r.textContent.includes('kiosk-b1')"
+        "() => [...document.querySelectorAll('#devices tr')].some(r => r.textContent.includes('kiosk-b1')"
         " && r.textContent.includes('已同步'))", timeout=30_000)
     # "What is on the screen now" links to the exact approved version.
     page.goto(f"{url}/devices/kiosk-b1")
