@@ -91,11 +91,22 @@ class PinIn(BaseModel):
     pin: str = Field(min_length=4, max_length=12, pattern=r"^[0-9]+$")
 
 
-@router.put("/members/{member_id}/pin", status_code=204, summary="设置党员学习积分密码（只存哈希）")
+def weak_pin(pin: str, member_no: str) -> bool:
+    """PINs a guesser tries first: one digit repeated, a run up or down
+    (1234, 9876, 0123), or the member's own number. The guess limits slow a
+    guesser down; they cannot save a PIN that is guessed in the first tries."""
+    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:])}
+    return len(set(pin)) == 1 or steps in ({1}, {-1}) or pin in member_no
+
+
+@router.put("/members/{member_id}/pin", status_code=204, summary="设置党员学习积分密码（只存哈希）",
+            responses={422: {"description": "密码过于简单"}})
 def set_member_pin(member_id: str, body: PinIn, session: SessionDep, user: Editor) -> None:
     member = session.get(Member, member_id)
     if member is None:
         raise HTTPException(404, "党员不存在")
+    if weak_pin(body.pin, member.member_no):
+        raise HTTPException(422, "积分密码过于简单（重复数字、连续数字或党员编号），请另设")
     member.pin_hash = security.hash_password(body.pin)
     audit.record(session, user=user, action="member_pin_set", target=member_id, detail="已设置积分密码")
     session.commit()

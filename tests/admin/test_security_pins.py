@@ -135,3 +135,14 @@ def test_pin_guesses_are_limited_per_member_and_per_kiosk(pin_admin, mqtt_broker
     assert other_kiosk.accepted and other_kiosk.total == 5
     totals = {mb["member_no"]: mb["points_total"] for mb in editor.get("/api/members").json()}
     assert totals == {"00011": 5, "00012": 0, "00013": 0, "00014": 0, "00015": 0, "00016": 5}
+
+
+@pytest.mark.parametrize("pin,weak", [("1111", True), ("1234", True), ("9876", True), ("01234", True),
+                                      ("00101", True), ("2468", False), ("8642", False), ("135790", False),
+                                      ("1243", False)])
+def test_trivial_pins_are_refused_when_set(hall, pin, weak):
+    assert hall["editor"].post("/api/members", json={"id": "w1", "name": "周正", "member_no": "00101"}).status_code == 201
+    r = hall["editor"].put("/api/members/w1/pin", json={"pin": pin})
+    assert r.status_code == (422 if weak else 204), (pin, r.text)
+    if weak:
+        assert "过于简单" in r.json()["detail"]
