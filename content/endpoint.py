@@ -36,6 +36,7 @@ from broker.messages import (
 )
 from broker.settings import HallSettings
 from content.cache import MediaCache
+from content.clock import Deadline
 from content.errors import ContentError
 from content.http_get import HttpGetClient
 from content.model import Manifest
@@ -65,6 +66,8 @@ class Endpoint:
         telemetry: Callable[[], dict[str, Any]] | None = None,
         telemetry_interval: float = 10.0,
         durable_cache: bool = True,
+        wall_clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.kind = kind
@@ -79,6 +82,10 @@ class Endpoint:
         self.on_connection = on_connection
         self.telemetry_provider = telemetry
         self.telemetry_interval = telemetry_interval
+        # Injectable so tests can set the device's clock; expiry runs on the monotonic one.
+        self.wall_clock = wall_clock
+        self.monotonic = monotonic
+        self._alert_deadline: Deadline | None = None
 
         key_source = settings.public_key or str(settings.public_key_file)
         try:
@@ -218,7 +225,7 @@ class Endpoint:
 
     # -- alerts --------------------------------------------------------------------------
     async def _on_alert_message(self, alert: EmergencyAlert) -> None:
-        if alert.active():
+        if alert.active(self.wall_clock()):
             if self.alert is None or self.alert.alert_id != alert.alert_id:
                 self._set_alert(alert)
                 self.client.publish(AlertAck(site_id=self.settings.site_id, device_id=self.device_id,
@@ -230,6 +237,9 @@ class Endpoint:
 
     def _set_alert(self, alert: EmergencyAlert | None) -> None:
         self.alert = alert
+        self._alert_deadline = (Deadline.from_wall(alert.expires_at, wall_now=self.wall_clock(),
+                                                   monotonic_now=self.monotonic())
+                                if alert is not None and alert.expires_at is not None else None)
         try:
             if alert is None:
                 self._alerts_file.unlink(missing_ok=True)
@@ -251,13 +261,17 @@ class Endpoint:
             alert = EmergencyAlert.model_validate_json(self._alerts_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
-        if alert.active():
+        if alert.active(self.wall_clock()):
             self._set_alert(alert)
+
+    def alert_expired(self) -> bool:
+        """The shown alert's time is up, counted on the monotonic clock since it arrived."""
+        return self._alert_deadline is not None and self._alert_deadline.passed(self.monotonic())
 
     async def _alert_expiry_loop(self) -> None:
         while True:
             await asyncio.sleep(1.0)
-            if self.alert is not None and not self.alert.active():
+            if self.alert is not None and self.alert_expired():
                 expired = self.alert
                 self._set_alert(None)
                 self.client.publish(AlertAck(site_id=self.settings.site_id, device_id=self.device_id,
