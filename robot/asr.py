@@ -11,6 +11,16 @@ cut into the model's own words and phrases with unknown words are dropped.
 
 One ``Model`` is shared (it is large); a recogniser is made per utterance,
 which also makes concurrent use from several threads safe.
+
+Decoding speed. Vosk reads its beam search limits (``--beam``,
+``--max-active``, ``--lattice-beam``) from the model's ``conf/model.conf``; the
+API has no other way to set them. Free-form decoding on a dynamic-graph model
+composes the whole language model on the fly, and its cost grows with the
+number of active hypotheses, so an operator who needs it faster may narrow the
+search (``DecoderLimits``): the robot then loads the model through an overlay
+directory (links to the model's own files, a patched copy of model.conf) and
+never edits the operator's model. Narrower means faster and, on hard audio,
+less accurate; grammar mode is barely affected because its graph is tiny.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -35,6 +46,62 @@ COMMAND_PHRASES = ("停", "停下", "别说了", "再说一遍", "开始导览",
                    "第三个", "谢谢", "再见")
 MODEL_HINT = ("请从 https://alphacephei.com/vosk/models 下载 vosk-model-small-cn-0.22（或 vosk-model-cn-0.22），"
               "解压后放到 {path}，或用 HALL_ROBOT_VOSK_MODEL 指向模型目录")
+
+
+@dataclass(frozen=True)
+class DecoderLimits:
+    """Overrides for the model's beam search; None keeps the model's own value."""
+
+    beam: float | None = None
+    max_active: int | None = None
+    lattice_beam: float | None = None
+
+    def overrides(self) -> dict[str, str]:
+        out = {}
+        if self.beam is not None:
+            out["--beam"] = f"{float(self.beam):g}"
+        if self.max_active is not None:
+            out["--max-active"] = str(int(self.max_active))
+        if self.lattice_beam is not None:
+            out["--lattice-beam"] = f"{float(self.lattice_beam):g}"
+        return out
+
+
+def patched_model_conf(text: str, overrides: dict[str, str]) -> str:
+    """model.conf with the given options replaced (or added when missing)."""
+    lines, seen = [], set()
+    for line in text.splitlines():
+        key = line.split("=", 1)[0].strip()
+        if key in overrides:
+            line = f"{key}={overrides[key]}"
+            seen.add(key)
+        lines.append(line)
+    lines.extend(f"{key}={value}" for key, value in overrides.items() if key not in seen)
+    # Vosk lets --min-active exceed --max-active and then decodes with neither.
+    if "--max-active" in overrides:
+        limit = int(overrides["--max-active"])
+        lines = [f"--min-active={min(limit, int(line.split('=', 1)[1]))}" if line.startswith("--min-active=") else line
+                 for line in lines]
+    return "\n".join(lines) + "\n"
+
+
+def overlay_model_dir(model_dir: Path, limits: DecoderLimits, into: Path) -> Path:
+    """A model directory under ``into`` that links to ``model_dir``'s files and
+    carries a patched conf/model.conf."""
+    into.mkdir(parents=True, exist_ok=True)
+    for entry in model_dir.iterdir():
+        if entry.name != "conf":
+            (into / entry.name).symlink_to(entry.resolve())
+    conf = into / "conf"
+    conf.mkdir()
+    source = model_dir / "conf"
+    if source.is_dir():
+        for entry in source.iterdir():
+            if entry.name != "model.conf":
+                (conf / entry.name).symlink_to(entry.resolve())
+    original = (source / "model.conf").read_text(encoding="utf-8") if (source / "model.conf").exists() else ""
+    (conf / "model.conf").write_text(patched_model_conf(original, limits.overrides()), encoding="utf-8")
+    return into
 
 
 class AsrError(RuntimeError):
@@ -82,7 +149,8 @@ class VoskRecognizer:
             log.info("model %s has a static graph: free-form recognition only", model_dir.name)
 
     @classmethod
-    def load(cls, model_dir: str | Path, *, grammar: Sequence[str] | None = None) -> "VoskRecognizer":
+    def load(cls, model_dir: str | Path, *, grammar: Sequence[str] | None = None,
+             limits: DecoderLimits | None = None) -> "VoskRecognizer":
         model_dir = Path(model_dir)
         problem = model_problem(model_dir)
         if problem:
@@ -92,8 +160,18 @@ class VoskRecognizer:
         except ImportError as exc:
             raise AsrError("没有安装 vosk：pip install vosk") from exc
         vosk.SetLogLevel(-1)
+        overrides = limits.overrides() if limits else {}
         try:
-            model = vosk.Model(str(model_dir))
+            if overrides:
+                # The model reads everything into memory while loading, so the
+                # overlay can go as soon as the model is built.
+                with tempfile.TemporaryDirectory(prefix="hall-vosk-") as tmp:
+                    model = vosk.Model(str(overlay_model_dir(model_dir, limits, Path(tmp) / "model")))
+                log.info("Vosk model %s loaded with %s", model_dir.name, overrides)
+            else:
+                model = vosk.Model(str(model_dir))
+        except OSError as exc:
+            raise AsrError(f"无法为语音识别模型 {model_dir} 设置解码参数：{exc}") from exc
         except Exception as exc:  # vosk raises a bare Exception when loading fails
             raise AsrError(f"无法加载语音识别模型 {model_dir}：{exc}") from exc
         return cls(model, model_dir, grammar)

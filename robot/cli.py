@@ -136,7 +136,8 @@ def listen(
     elif kb is not None:
         grammar = grammar_from_kb(_load_kb(kb))
     try:
-        recognizer = VoskRecognizer.load(model or settings.vosk_model_dir, grammar=grammar)
+        recognizer = VoskRecognizer.load(model or settings.vosk_model_dir, grammar=grammar,
+                                         limits=settings.decoder_limits)
         audio = read_wav(wav)
         for utterance in segment_utterances(audio, max_seconds=settings.robot_max_utterance_s):
             typer.echo(recognizer.transcribe(utterance).text)

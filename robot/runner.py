@@ -59,7 +59,8 @@ def load_recognizer(settings: RobotSettings, kb: KnowledgeBase | None):
     from .asr import AsrError, VoskRecognizer, grammar_from_kb
 
     try:
-        return VoskRecognizer.load(settings.vosk_model_dir, grammar=grammar_from_kb(kb) if kb else None)
+        return VoskRecognizer.load(settings.vosk_model_dir, grammar=grammar_from_kb(kb) if kb else None,
+                                   limits=settings.decoder_limits)
     except AsrError as exc:
         log.error("%s", exc)
         return None

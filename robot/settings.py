@@ -21,6 +21,11 @@ class RobotSettings(HallSettings):
     robot_max_utterance_s: float = 60.0
     robot_tts_timeout_s: float = 20.0
     robot_input_device: str | None = None
+    # Vosk beam search limits (conf/model.conf of the model); None keeps the
+    # model's own (small-cn: beam 10, max-active 3000). Narrower is faster and,
+    # on hard audio, less accurate: see robot/README.md "Recognition speed".
+    robot_asr_beam: float | None = None
+    robot_asr_max_active: int | None = None
     robot_guide_expiry_s: float = 30.0
     # The room this robot stands in: face check-in also opens meetings held here
     # that name no check-in device (robot/face/checkin.py open_meeting).
@@ -29,6 +34,12 @@ class RobotSettings(HallSettings):
     @property
     def vosk_model_dir(self) -> Path:
         return self.robot_vosk_model or (self.data_dir / "models" / "vosk-model-small-cn-0.22")
+
+    @property
+    def decoder_limits(self):
+        from .asr import DecoderLimits
+
+        return DecoderLimits(beam=self.robot_asr_beam, max_active=self.robot_asr_max_active)
 
     @property
     def pinyin_overrides_file(self) -> Path:

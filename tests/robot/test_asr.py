@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from robot.asr import AsrError, VoskRecognizer, grammar_from_kb, model_problem
+from robot.asr import AsrError, DecoderLimits, VoskRecognizer, grammar_from_kb, model_problem, patched_model_conf
 from robot.audio import RATE, read_wav, resample, segment_utterances
 from robot.tts import parse_wav
 
@@ -143,3 +143,53 @@ def test_push_to_talk_decodes_while_the_visitor_speaks(korean):
 
     settings = RobotSettings(_env_file=None)
     assert listen_once(korean, settings, open_mic=RecordedMic) == "역사 전시관"  # first utterance only
+
+
+def test_decoder_limits_patch_the_model_conf():
+    conf = "--min-active=200\n--max-active=3000\n--beam=10.0\n--frame-subsampling-factor=3\n"
+    patched = patched_model_conf(conf, DecoderLimits(beam=8, max_active=150, lattice_beam=1.5).overrides())
+    assert patched.splitlines() == ["--min-active=150", "--max-active=150", "--beam=8",
+                                    "--frame-subsampling-factor=3", "--lattice-beam=1.5"]
+    assert patched_model_conf(conf, DecoderLimits().overrides()) == conf
+
+
+def test_narrowed_search_still_recognises_the_grammar_and_leaves_the_model_alone(korean):
+    conf = korean.model_dir / "conf" / "model.conf"
+    before = conf.read_text()
+    narrow = VoskRecognizer.load(korean.model_dir, grammar=PHRASES, limits=DecoderLimits(beam=8.0, max_active=1000))
+    gap = np.zeros(RATE, dtype=np.int16)
+    recording = np.concatenate([gap] + [part for p in PHRASES for part in (speak_korean(p), gap)])
+    assert [narrow.transcribe(u).text for u in segment_utterances(recording)] == PHRASES
+    assert conf.read_text() == before
+
+
+def test_a_model_that_cannot_be_overlaid_says_so(tmp_path):
+    model = tmp_path / "model"
+    (model / "am").mkdir(parents=True)
+    with pytest.raises(AsrError):
+        VoskRecognizer.load(model, limits=DecoderLimits(beam=8.0))
+
+
+def test_a_sixty_second_monologue_is_cut_at_the_default_cap():
+    from robot.settings import RobotSettings
+
+    phrase = speak_korean("역사 전시관 로봇 시작 안녕하세요 감사합니다")
+    monologue = np.tile(phrase, int(70 * RATE / len(phrase)) + 1)  # no pause long enough to end it
+    cap = RobotSettings(_env_file=None).robot_max_utterance_s
+    utterances = segment_utterances(monologue, max_seconds=cap)
+    assert len(utterances) >= 2
+    assert max(len(u) for u in utterances) <= cap * RATE + 1
+    assert sum(len(u) for u in utterances) >= 0.9 * len(monologue)  # cut, not thrown away
+
+
+def test_loud_noise_is_not_taken_for_a_question(korean):
+    """Noise that the VAD lets through reaches the recogniser: in grammar mode
+    it must not come out as one of the hall's phrases, and nothing crashes."""
+    from robot.nlu import IntentRecognizer
+    from robot.knowledge import load_kb
+
+    noise = np.random.default_rng(7).normal(0, 6000, 4 * RATE).clip(-32000, 32000).astype(np.int16)
+    heard = [korean.transcribe(u).text for u in segment_utterances(noise)] or [""]
+    recognizer = IntentRecognizer(load_kb(Path(__file__).parent / "data" / "kb.yaml"))
+    for text in heard:
+        assert recognizer.understand(text).intent in ("unknown", "ask_back")
