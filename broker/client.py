@@ -48,12 +48,24 @@ class HallClient:
         availability: bool = True,
         reconnect_min: float = 0.5,
         reconnect_max: float = 30.0,
+        network: str | None = None,
     ) -> None:
+        """``network="thread"``: paho's own network thread (every process's
+        default; ``publish`` may be called from any thread). ``"asyncio"``: the
+        socket is driven by this event loop instead, no thread at all, for
+        processes that run hundreds of clients (the fleet simulator); there,
+        publish from the loop's own thread."""
         self.settings = settings
         self.client_id = client_id
         self.kind = kind
         self.groups = list(groups)
         self._availability = availability
+        network = network or settings.mqtt_network
+        if network not in ("thread", "asyncio"):
+            raise ValueError(f"network must be 'thread' or 'asyncio', not {network!r}")
+        self._network = network
+        self._reconnect = (max(0.1, reconnect_min), max(reconnect_min, reconnect_max))
+        self._io_task: asyncio.Task[None] | None = None
         self._subs: list[_Subscription] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[tuple[str, bytes]] | None = None
@@ -96,7 +108,11 @@ class HallClient:
         self._dispatcher = asyncio.create_task(self._dispatch(), name=f"mqtt-dispatch-{self.client_id}")
         self._paho.connect_async(self.settings.mqtt_host, self.settings.mqtt_port,
                                  keepalive=self.settings.mqtt_keepalive)
-        self._paho.loop_start()
+        if self._network == "asyncio":
+            self._install_loop_io()
+            self._io_task = asyncio.create_task(self._loop_io(), name=f"mqtt-io-{self.client_id}")
+        else:
+            self._paho.loop_start()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -104,7 +120,14 @@ class HallClient:
             info = self.publish(self._availability_message("offline"))
             await asyncio.to_thread(_wait_published, info, 2.0)
         self._paho.disconnect()
-        self._paho.loop_stop()
+        if self._io_task is not None:
+            await asyncio.sleep(0.05)  # let the loop write the DISCONNECT
+            self._io_task.cancel()
+            sock = self._paho.socket()
+            if sock is not None:
+                self._drop_fd(sock.fileno())
+        else:
+            self._paho.loop_stop()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             try:
@@ -151,6 +174,71 @@ class HallClient:
 
     def clear_retained(self, cls: type[Message], **topic_args: str) -> None:
         self._paho.publish(cls.topic(**topic_args), b"", qos=1, retain=True)
+
+    # -- network on the event loop (network="asyncio") ----------------------------
+    # paho's external-loop API: it tells us when its socket opens, closes and
+    # has something to write; we watch the socket with the loop's selector.
+    # Callbacks may come from a worker thread (reconnect runs in one), so every
+    # selector change goes through call_soon_threadsafe, in order.
+    def _install_loop_io(self) -> None:
+        paho = self._paho
+
+        def opened(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+            self._on_socket_open(client, userdata, sock)
+            self._to_loop(self._watch_fd, sock.fileno())
+
+        def closed(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+            self._to_loop(self._drop_fd, sock.fileno())
+
+        def want_write(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+            self._to_loop(self._write_fd, sock.fileno(), True)
+
+        def written(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+            self._to_loop(self._write_fd, sock.fileno(), False)
+
+        paho.on_socket_open = opened
+        paho.on_socket_close = closed
+        paho.on_socket_register_write = want_write
+        paho.on_socket_unregister_write = written
+
+    def _watch_fd(self, fd: int) -> None:
+        assert self._loop is not None
+        self._loop.add_reader(fd, self._paho.loop_read, 16)
+
+    def _drop_fd(self, fd: int) -> None:
+        assert self._loop is not None
+        if fd >= 0:
+            self._loop.remove_reader(fd)
+            self._loop.remove_writer(fd)
+
+    def _write_fd(self, fd: int, on: bool) -> None:
+        assert self._loop is not None
+        if fd < 0:
+            return
+        if on:
+            self._loop.add_writer(fd, self._paho.loop_write)
+        else:
+            self._loop.remove_writer(fd)
+
+    async def _loop_io(self) -> None:
+        """Connect, reconnect with backoff, and keep-alive: what paho's thread does."""
+        delay = self._reconnect[0]
+        while not self._stopping:
+            if self._paho.socket() is None:
+                try:
+                    # a blocking connect (bounded by paho's connect timeout) off the loop
+                    await asyncio.to_thread(self._paho.reconnect)
+                    delay = self._reconnect[0]
+                except (OSError, ValueError) as exc:
+                    log.debug("MQTT %s: connect failed (%s); retrying in %.1f s", self.client_id, exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self._reconnect[1])
+                    continue
+            else:
+                if self._paho.want_write():  # a publish from another thread may have raced the writer off
+                    self._write_fd(self._paho.socket().fileno(), True)
+                self._paho.loop_misc()
+            await asyncio.sleep(1.0)
 
     # -- paho callbacks (paho's thread) -------------------------------------------
     def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:

@@ -39,6 +39,9 @@ class HallSettings(BaseSettings):
     mqtt_password: str | None = None
     mqtt_tls_ca: Path | None = None
     mqtt_keepalive: int = 30
+    # "thread": paho's network thread (publish from any thread); "asyncio": the
+    # socket on the process's event loop, for a process running hundreds of clients.
+    mqtt_network: Literal["thread", "asyncio"] = "thread"
 
     admin_url: str = "http://127.0.0.1:8000"
     # Base64 raw Ed25519 public key, or a path to a file holding it.
