@@ -75,6 +75,13 @@ def test_no_secret_in_any_log_or_audit_row(tmp_path, template_dir, mqtt_broker):
     root.addHandler(capture)
     root.setLevel(logging.DEBUG)
     quiet = {name: logging.getLogger(name).level for name in ("amqtt", "transitions", "sqlalchemy.engine")}
+    # An earlier uvicorn in this process (default log config) may have cut its
+    # loggers off from the root; put them back for this test.
+    uvicorn_loggers = {name: (logging.getLogger(name).propagate, logging.getLogger(name).disabled)
+                       for name in ("uvicorn", "uvicorn.access", "uvicorn.error")}
+    for name in uvicorn_loggers:
+        logging.getLogger(name).propagate = True
+        logging.getLogger(name).disabled = False
     # The test broker is not the admin's: its packet dumps are out of scope here
     # (see docs/security.md). SQLAlchemy's engine log is in scope, at INFO,
     # where it writes every statement with its parameters.
@@ -146,6 +153,9 @@ def test_no_secret_in_any_log_or_audit_row(tmp_path, template_dir, mqtt_broker):
         root.setLevel(old_level)
         for name, level in quiet.items():
             logging.getLogger(name).setLevel(level)
+        for name, (propagate, disabled) in uvicorn_loggers.items():
+            logging.getLogger(name).propagate = propagate
+            logging.getLogger(name).disabled = disabled
 
     log_text = "\n".join(capture.lines)
     # The capture really saw the traffic (otherwise "no secret" proves nothing).
