@@ -1,8 +1,10 @@
 """FAQ retrieval on paraphrase sets that never repeat a KB question verbatim.
 
 Floors here guard against regressions; the figures themselves are reported by
-`hall bench robot` (the held-out split is the honest one: it was not used to
-choose synonyms, weights or thresholds)."""
+`hall bench robot`. The honest figure is the second held-out split's
+(paraphrases_heldout2.yaml: committed before the system was first run on it);
+the first held-out split was looked at before the last round of changes. No
+accuracy floor is set on held-out split 2: it is measured, not guarded."""
 
 from pathlib import Path
 
@@ -24,7 +26,7 @@ def _kb_questions(kb):
 def test_paraphrase_sets_are_large_enough_and_not_verbatim(kb):
     faq_cases = []
     known = _kb_questions(kb)
-    for split in SPLITS:
+    for split in (*SPLITS, "heldout2"):
         cases = load_cases(DATA / f"paraphrases_{split}.yaml")
         for case in cases:
             assert case["q"].strip("？?。 ") not in known, case["q"]
@@ -32,6 +34,9 @@ def test_paraphrase_sets_are_large_enough_and_not_verbatim(kb):
                 assert kb.faq(case["answer_id"]) is not None, case
         faq_cases += [c for c in cases if c["intent"] == "faq"]
     assert len(faq_cases) >= 100
+    # The second held-out set: at least 120 cases of every kind (FAQ, commands, out of scope).
+    heldout2 = load_cases(DATA / "paraphrases_heldout2.yaml")
+    assert len(heldout2) >= 120 and {"faq", "goto", "where", "tour", "unknown"} <= {c["intent"] for c in heldout2}
     assert len({c["q"] for c in faq_cases}) == len(faq_cases)
 
 
