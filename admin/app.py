@@ -44,11 +44,13 @@ def build_context(settings: AdminSettings) -> AdminContext:
         public_file.write_text(signer.public_key_b64 + "\n", encoding="utf-8")
     ctx = AdminContext(settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=store,
                        signer=signer)
-    from admin.ratelimit import PinGuard, SlidingWindow
+    from admin.ratelimit import Backoff, PinGuard, SlidingWindow
 
     ctx.extras["login_addresses"] = SlidingWindow(limit=settings.login_ip_failures_per_window,
                                                   window_s=settings.login_ip_window_s)
     ctx.extras["pin_guard"] = PinGuard.from_settings(settings)
+    # Names that are no account back off like real ones (no account enumeration).
+    ctx.extras["unknown_logins"] = Backoff(free=settings.login_free_failures, cap_s=settings.login_max_delay_s)
     ctx.extras["publisher"] = Publisher(site_id=settings.site_id, public_url=settings.admin_url, store=store,
                                         signer=signer, state_file=settings.publish_state_file)
     from admin.seed import ensure_defaults

@@ -77,12 +77,16 @@ def serve(
                      "" if group["changed"] else "（未变化）")
     app_ = create_app(ctx=ctx)
     log.info("管理后台 %s://%s:%s  ·  API 文档 %s://%s:%s/docs", scheme, host, port, scheme, host, port)
+    from admin.startup import freeze_startup_objects
+
+    freeze_startup_objects()
     uvicorn.run(app_, **uvicorn_options(settings, host=host, port=port))
 
 
 def uvicorn_options(settings, *, host: str, port: int) -> dict:  # noqa: ANN001
     """How ``serve`` runs uvicorn; HTTPS when the settings name a certificate."""
-    options = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    # No "server: uvicorn" header: nothing to gain from naming the stack.
+    options = {"host": host, "port": port, "log_level": "warning", "access_log": False, "server_header": False}
     if settings.admin_tls_cert is not None:
         options.update(ssl_certfile=str(settings.admin_tls_cert), ssl_keyfile=str(settings.admin_tls_key))
     return options

@@ -56,12 +56,20 @@ class LoginRefused(Exception):
 
 
 def authenticate(session: Session, *, name: str, password: str, free_failures: int, max_delay_s: int,
-                 now: dt.datetime | None = None) -> User:
-    """The user, or ``LoginRefused``. Failures push ``locked_until`` further out."""
+                 now: dt.datetime | None = None, unknown_names=None) -> User:  # noqa: ANN001
+    """The user, or ``LoginRefused``. Failures push ``locked_until`` further out.
+
+    ``unknown_names`` (``admin.ratelimit.Backoff``) gives names that are no
+    account the same back-off, so a 429 after a few tries does not tell a
+    guesser that the account exists."""
     now = now or utcnow()
     user = get_by_name(session, name=name)
+    wait = 0
     if user is not None and user.locked_until is not None and user.locked_until > now:
         wait = int((user.locked_until - now).total_seconds()) + 1
+    elif user is None and unknown_names is not None:
+        wait = unknown_names.wait_s(name)
+    if wait:
         raise LoginRefused(f"登录失败次数过多，请 {wait} 秒后再试", retry_after_s=wait)
     ok = security.verify_password(password, user.password_hash if user else None)
     if user is None or not ok or user.disabled:
@@ -69,6 +77,8 @@ def authenticate(session: Session, *, name: str, password: str, free_failures: i
             user.failed_logins += 1
             user.locked_until = security.locked_until(now, user.failed_logins, free=free_failures,
                                                       cap=max_delay_s)
+        elif unknown_names is not None:
+            unknown_names.failed(name)
         raise LoginRefused("用户名或密码错误")
     user.failed_logins = 0
     user.locked_until = None

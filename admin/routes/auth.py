@@ -36,7 +36,8 @@ def issue_token(body: Credentials, session: SessionDep, ctx: CtxDep) -> TokenOut
     s = ctx.settings
     try:
         user = crud_users.authenticate(session, name=body.name, password=body.password,
-                                       free_failures=s.login_free_failures, max_delay_s=s.login_max_delay_s)
+                                       free_failures=s.login_free_failures, max_delay_s=s.login_max_delay_s,
+                                       unknown_names=ctx.extras.get("unknown_logins"))
     except crud_users.LoginRefused as exc:
         audit.record(session, user=body.name, action="login_failed", detail="api")
         session.commit()

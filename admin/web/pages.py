@@ -47,7 +47,8 @@ def login(request: Request, session: SessionDep, ctx: CtxDep, name: str = Form(.
     s = ctx.settings
     try:
         user = crud_users.authenticate(session, name=name, password=password, free_failures=s.login_free_failures,
-                                       max_delay_s=s.login_max_delay_s)
+                                       max_delay_s=s.login_max_delay_s,
+                                       unknown_names=ctx.extras.get("unknown_logins"))
     except crud_users.LoginRefused as exc:
         audit.record(session, user=name[:64], action="login_failed", detail="web")
         session.commit()

@@ -80,6 +80,7 @@ def signed_in(trusted: httpx.Client) -> None:
     page = trusted.get("/login")
     assert page.status_code == 200 and "党建展厅" in page.text
     assert page.headers["strict-transport-security"].startswith("max-age=")
+    assert "server" not in page.headers
 
     login = trusted.post("/login", data={"name": "bianji", "password": PASSWORD, "next": "/"},
                          follow_redirects=False)

@@ -118,6 +118,16 @@ def test_cross_site_origin_is_refused_even_for_the_login_form(hall, news):
     assert same.status_code == 201
 
 
+def test_back_off_does_not_tell_which_accounts_exist(hall):
+    client = TestClient(hall.app)
+    for name in ("bianji", "no-such-user"):  # login_free_failures=3 in the tests
+        codes = [client.post("/api/auth/token", json={"name": name, "password": "wrong-password"}).status_code
+                 for _ in range(4)]
+        assert codes == [401, 401, 401, 429], name
+        page = client.post("/login", data={"name": name, "password": "wrong-password"})
+        assert page.status_code == 429 and "秒后再试" in page.text, name
+
+
 def test_failed_logins_are_limited_per_client_address(tmp_path, template_dir, make_settings):
     import shutil
 
