@@ -191,11 +191,12 @@ class MediaCache:
             raise
 
     # -- activation -----------------------------------------------------------
-    def activate(self, manifest_bytes: bytes, signature: str) -> None:
+    def activate(self, manifest_bytes: bytes, signature: str) -> list[Applied]:
         """Make these (already verified) manifest bytes the current manifest.
 
         The manifest file is written first, then the pointer is replaced in
         one rename; the manifest in force before becomes ``previous``.
+        Returns the entries that are kept no more (their files may go).
         """
         manifest = self._decode(manifest_bytes)
         sha = sha256_hex(manifest_bytes)
@@ -204,13 +205,16 @@ class MediaCache:
             self._write_atomic(manifest_file, manifest_bytes)
         new = Applied(sha, manifest.version, signature)
         if self._current == new:
-            return
+            return []
         previous = self._current if self._current and self._current.sha256 != sha else self._previous
         pointer = {"current": new.to_json(), "previous": previous.to_json() if previous else None,
                    "activated_at": time.time()}
         self._write_atomic(self.root / POINTER, json.dumps(pointer, sort_keys=True).encode())
+        kept = {new.sha256, previous.sha256 if previous else None}
+        dropped = [e for e in (self._current, self._previous) if e is not None and e.sha256 not in kept]
         self._current, self._previous = new, previous
         log.info("cache: manifest v%s (%s) active", new.version, sha[:12])
+        return dropped
 
     def _decode(self, data: bytes) -> Manifest:
         return self._parsed(data)[0]
@@ -308,9 +312,11 @@ class MediaCache:
                 base = media_base_url or default_media_base(desired.manifest_url)
                 await self._download_all(missing, base.rstrip("/"))
             if self.current_sha256 != desired.manifest_sha256 or self._current.signature != desired.signature:
-                self.activate(data, desired.signature)
-                # Downloads of this apply are finished: every temporary file is a leftover.
-                self._gc(tmp_older_than=0.0)
+                dropped = self.activate(data, desired.signature)
+                # Only what the switch let go can have become garbage: walking the
+                # whole cache on every apply cost a fifth of an apply (and grows
+                # with the cache). ``gc()`` still sweeps everything, e.g. at start.
+                self._gc_dropped(dropped)
             return manifest
 
     async def _manifest_bytes(self, desired: DesiredState) -> bytes:
@@ -453,6 +459,31 @@ class MediaCache:
                     freed += self._remove(path)
             except FileNotFoundError:
                 pass
+        if freed:
+            log.info("cache: gc freed %d bytes", freed)
+        return freed
+
+    def _gc_dropped(self, dropped: list[Applied]) -> int:
+        keep_manifests = {entry.sha256 for entry in (self._current, self._previous) if entry}
+        keep_media = set(self._pending)
+        try:
+            for sha in keep_manifests:
+                keep_media.update(self._refs_of(sha))
+            candidates = set()
+            for entry in dropped:
+                candidates.update(self._refs_of(entry.sha256))
+        except (OSError, ContentError) as exc:
+            log.warning("cache: cannot read a manifest for gc (%s); sweeping everything", exc)
+            return self._gc(tmp_older_than=0.0)
+        freed = 0
+        for sha in candidates - keep_media:
+            freed += self._remove(self._media_file(sha))
+        for entry in dropped:
+            if entry.sha256 not in keep_manifests:
+                freed += self._remove(self._manifest_file(entry.sha256))
+        # Downloads of this apply are finished: every temporary file is a leftover.
+        for path in list(self._tmp.iterdir()):
+            freed += self._remove(path)
         if freed:
             log.info("cache: gc freed %d bytes", freed)
         return freed

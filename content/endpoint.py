@@ -120,6 +120,13 @@ class Endpoint:
         self._stop = asyncio.Event()
         current = self.cache.load_current(self.public_key)
         if current is not None:
+            # Applies collect only what they let go; leftovers of a crash or of a
+            # failed apply (a full disk) are swept once here. (Not when nothing
+            # loaded: the intact files of a damaged manifest save a download.)
+            try:
+                self.cache.gc()
+            except OSError as exc:
+                log.warning("%s: cache sweep failed: %s", self.device_id, exc)
             log.info("%s: playing last good manifest v%s from cache", self.device_id, current.version)
             await self._set_manifest(current)
         self._restore_alert()
