@@ -208,17 +208,23 @@ class HallClient:
     def _drop_fd(self, fd: int) -> None:
         assert self._loop is not None
         if fd >= 0:
-            self._loop.remove_reader(fd)
-            self._loop.remove_writer(fd)
+            try:
+                self._loop.remove_reader(fd)
+                self._loop.remove_writer(fd)
+            except (OSError, ValueError):
+                pass  # closed before this ran: the selector forgot it already
 
     def _write_fd(self, fd: int, on: bool) -> None:
         assert self._loop is not None
         if fd < 0:
             return
-        if on:
-            self._loop.add_writer(fd, self._paho.loop_write)
-        else:
-            self._loop.remove_writer(fd)
+        try:
+            if on:
+                self._loop.add_writer(fd, self._paho.loop_write)
+            else:
+                self._loop.remove_writer(fd)
+        except (OSError, ValueError):
+            pass  # the socket closed meanwhile; a reconnect registers the new one
 
     async def _loop_io(self) -> None:
         """Connect, reconnect with backoff, and keep-alive: what paho's thread does."""
