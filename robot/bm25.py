@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from typing import Sequence
+from typing import Mapping, Sequence
 
 
 class Bm25Index:
@@ -34,25 +34,29 @@ class Bm25Index:
     def _term_score(self, idf: float, tf: int, dl: int) -> float:
         return idf * tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * dl / self.avgdl))
 
-    def scores(self, query: Sequence[str]) -> dict[int, float]:
+    def scores(self, query: Sequence[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
         """Raw BM25 for every document that shares a term with the query."""
         out: dict[int, float] = defaultdict(float)
         for term, qtf in Counter(query).items():
             idf = self.idf.get(term)
             if idf is None:
                 continue
+            weight = weights.get(term, 1.0) if weights else 1.0
             for doc_id, tf in self.postings[term]:
-                out[doc_id] += self._term_score(idf, tf, self.doc_len[doc_id])
+                out[doc_id] += weight * self._term_score(idf, tf, self.doc_len[doc_id])
         return out
 
-    def self_score(self, query: Sequence[str]) -> float:
+    def self_score(self, query: Sequence[str], weights: Mapping[str, float] | None = None) -> float:
         """What the query would score against a document identical to it."""
         counts = Counter(query)
         dl = len(query)
-        return sum(self._term_score(self.idf.get(t, self.unknown_idf), tf, dl) for t, tf in counts.items())
+        return sum((weights.get(t, 1.0) if weights else 1.0) * self._term_score(self.idf.get(t, self.unknown_idf), tf, dl)
+                   for t, tf in counts.items())
 
-    def normalised(self, query: Sequence[str]) -> dict[int, float]:
-        ceiling = self.self_score(query)
+    def normalised(self, query: Sequence[str], weights: Mapping[str, float] | None = None) -> dict[int, float]:
+        """Scores over the self score; ``weights`` scale single query terms
+        (question words count less than what the question is about)."""
+        ceiling = self.self_score(query, weights)
         if ceiling <= 0:
             return {}
-        return {d: min(1.0, s / ceiling) for d, s in self.scores(query).items()}
+        return {d: min(1.0, s / ceiling) for d, s in self.scores(query, weights).items()}

@@ -53,10 +53,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "入党": ("成为党员", "成为一名党员", "当党员", "成为共产党员", "加入党组织"),
     "多少": ("几个", "多少名", "多少个", "有多少", "几千万", "规模"),
     "精神": ("精神内涵", "内涵"),
-    "内容": ("全文", "原文", "具体内容", "全部内容", "原话", "怎么说的"),
+    "内容": ("全文", "原文", "具体内容", "全部内容", "原话", "怎么说的", "怎么说", "怎么念", "怎么背"),
+    "入党誓词": ("入党宣誓", "宣誓词", "入党的誓词", "誓词"),
+    "证件": ("身份证", "党员证", "有效证件", "证明"),
     "工资": ("收入", "薪水", "薪资", "月薪", "工资收入"),
     "离退休": ("退休", "离休", "退休了", "离休了"),
-    "入场": ("进场", "进馆", "入馆", "进门"),
+    "入场": ("进场", "进馆", "入馆", "进门", "进去", "进入", "进来"),
     # 一大 is the party's First National Congress, however it is called.
     "中共一大": ("第一次全国代表大会", "第一次代表大会", "第一次党代会", "党的一大", "一大"),
     "网上": ("线上", "在线", "网络上", "互联网上", "网上面"),
@@ -66,6 +68,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # topic terms for the re-ranker, like exhibit names and party terms. A day
 # of the week is one too: "周一" is asked of the entry that mentions Mondays.
 NAMED_CANONICALS = ("新中国", "中共", "中共一大", "周一", "周二", "周三", "周四", "周五", "周六", "周日", "周末")
+
+# Canonical question words (and the bigrams they make): what kind of answer
+# is wanted, not what it is about; retrieval weighs them lightly.
+QUESTION_TOKENS = frozenset("何时 哪里 怎么 多少 多久 多远 什么 为什么 几点 哪个 哪些 是否".split())
 
 # Colloquial and dialect question words, folded before the synonym table so
 # that the table's variants ("什么时候", "干什么") match: 啥时候 = 什么时候.
@@ -107,6 +113,9 @@ class Canonicaliser:
         for canonical, variants in synonyms.items():
             for variant in variants:
                 table.setdefault(normalize(variant), canonical)
+        for canonical in synonyms:
+            # The canonical form itself stands apart too ("是多少" → "是 多少").
+            table.setdefault(normalize(canonical), canonical)
         for alias, title in (aliases or {}).items():
             table[normalize(alias)] = normalize(title)
         self.table = table

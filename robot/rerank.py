@@ -29,11 +29,17 @@ from .retrieval import Candidate
 QUESTION_TYPES: dict[str, re.Pattern[str]] = {
     "time": re.compile(r"何时|几点|开始|出发|结束|开门|闭馆|多少年|持续|历时"),
     "place": re.compile(r"哪里"),
-    # 收费 is where "多少钱" folds to: a price is a quantity.
-    "quantity": re.compile(r"多少(?!年)|多远|多久|多长|几个|总数|人数|收费|标准|百分之|几成"),
+    # 收费 is where "多少钱" folds to: a price is a quantity, and a price too.
+    "quantity": re.compile(r"多少(?!年)|多远|多长|几个|总数|人数|收费|标准|百分之|几成"),
+    "price": re.compile(r"收费"),
+    "duration": re.compile(r"多久"),
     "reason": re.compile(r"意义|为什么|为何|精神|确立|解决"),
     "how": re.compile(r"怎么|申请|办理"),
+    "contact": re.compile(r"电话|号码|热线|联系方式"),
 }
+# Types an entry offers when its answer carries them (a phone number), though
+# none of its questions asks for them.
+ANSWER_TYPES = ("contact",)
 
 
 QUESTION_WORDS = frozenset("何时 哪里 怎么 多少 多久 多远 什么 为什么 几点 哪个 哪些 怎么样 是否 如何 可以 需要 能够".split())
@@ -61,6 +67,7 @@ class TypeReranker:
             found: set[str] = set()
             for question in faq.questions:
                 found |= question_types(ranker.canon(question))
+            found |= question_types(ranker.canon(faq.answer)) & set(ANSWER_TYPES)
             types[faq.id] = frozenset(found)
             texts[faq.id] = " ".join(ranker.canon(t) for t in (*faq.questions, faq.answer)).replace(" ", "")
         named = {ranker.canon(n).replace(" ", "") for n in (*PARTY_TERMS, *NAMED_CANONICALS, *ranker.kb.terms,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .bm25 import Bm25Index
-from .chinese import Canonicaliser, WordTokenizer, char_bigrams
+from .chinese import QUESTION_TOKENS, Canonicaliser, WordTokenizer, char_bigrams
 from .knowledge import KnowledgeBase
 from .textnorm import normalize
 
@@ -22,6 +22,10 @@ class RankerWeights:
     bigram: float = 0.5
     word: float = 0.5
     answer: float = 0.3
+    # Question words (何时, 哪里, 多少 …) say what kind of answer is wanted,
+    # which the re-ranker reads; for matching they count this much of a
+    # topic word, so "预约电话是多少" is about 预约, not about whatever has 多少.
+    question_word: float = 0.4
 
 
 @dataclass(frozen=True)
@@ -68,14 +72,15 @@ class FaqRanker:
         if not bigrams and not words:
             return []
         w = self.weights
+        light = {t: w.question_word for t in (*bigrams, *words) if t in QUESTION_TOKENS}
         by_entry: dict[int, tuple[float, int]] = {}
-        qb, qw = self._q_bigram.normalised(bigrams), self._q_word.normalised(words)
+        qb, qw = self._q_bigram.normalised(bigrams, light), self._q_word.normalised(words, light)
         for doc in set(qb) | set(qw):
             score = w.bigram * qb.get(doc, 0.0) + w.word * qw.get(doc, 0.0)
             entry = self._doc_entry[doc]
             if score > by_entry.get(entry, (-1.0, -1))[0]:
                 by_entry[entry] = (score, doc)
-        ab, aw = self._a_bigram.normalised(bigrams), self._a_word.normalised(words)
+        ab, aw = self._a_bigram.normalised(bigrams, light), self._a_word.normalised(words, light)
         answer_score = {e: w.bigram * ab.get(e, 0.0) + w.word * aw.get(e, 0.0) for e in set(ab) | set(aw)}
         results = []
         for entry in set(by_entry) | set(answer_score):

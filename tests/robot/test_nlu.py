@@ -87,6 +87,31 @@ def test_place_the_hall_does_not_know_is_not_answered(recognizer):
     assert recognizer.understand("超市几点开门").intent in ("unknown", "ask_back")
 
 
+def test_polite_request_to_go_is_a_goto_not_a_question(recognizer):
+    u = recognizer.understand("能带我去遵义会议吗")
+    assert u.intent == "goto" and u.exhibit_id == "zunyi"
+
+
+def test_what_makes_it_important_is_not_where_the_exhibit_stands(recognizer):
+    u = recognizer.understand("遵义会议的意义在哪里")
+    assert u.intent != "where" and u.candidates[0].faq_id == "zunyi_meaning"
+
+
+def test_a_match_on_how_to_ask_alone_is_not_answered(recognizer):
+    # 故事 folds to 介绍, which "南湖红船有什么故事" also has: nothing about the topic matches.
+    assert recognizer.understand("说个故事给我听听").intent != "faq"
+
+
+def test_question_words_weigh_less_than_the_topic(recognizer):
+    # "多少" is shared with the dues standard; 预约 and 电话 are the booking entry's.
+    assert recognizer.understand("预约电话是多少").candidates[0].faq_id == "hall_booking"
+
+
+def test_stop_phrasings(recognizer):
+    for text in ("不用讲了", "停一停", "别再说了"):
+        assert recognizer.understand(text).intent == "stop", text
+
+
 @pytest.mark.parametrize("text, choice", [("第二个", 2), ("第2个", 2), ("三", 3), ("最后一个", -1), ("好的", None)])
 def test_ordinal_choice(text, choice):
     assert ordinal_choice(text) == choice
