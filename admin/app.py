@@ -82,10 +82,14 @@ def create_app(settings: AdminSettings | None = None, *, ctx: AdminContext | Non
                 await ctx.bus.stop()
                 ctx.bus = None
 
-    app = FastAPI(title="党建展厅管理后台 API", version="1", lifespan=lifespan,
+    # FastAPI's own /docs and /redoc load their scripts from a CDN: replaced by local files.
+    app = FastAPI(title="党建展厅管理后台 API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="内容编辑、分级审核、排期发布、紧急通知、设备与三会一课管理。写操作均需登录。")
     app.state.ctx = ctx
     _install_error_handlers(app)
+    from admin.apidocs import install_api_docs
+
+    install_api_docs(app)
     from admin.middleware import (
         BodyLimitMiddleware,
         LoginAddressLimitMiddleware,

@@ -21,13 +21,6 @@ APP_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inli
 # Uploaded bytes are never a document: even a JPEG/HTML polyglot opened
 # directly runs nothing (nosniff plus a sandbox without scripts).
 MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox; frame-ancestors 'none'"
-# FastAPI's /docs and /redoc pages load Swagger UI / ReDoc from a CDN with an
-# inline bootstrap script; they show only the API schema (no user data). On
-# the offline intranet they do not load at all; /openapi.json always works.
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-DOCS_PATHS = ("/docs", "/redoc")
 # Content-addressed and static files keep their own caching (immutable media
 # is what lets a caching proxy carry a fleet); everything else is per user.
 CACHEABLE_PREFIXES = ("/media/", "/static/")
@@ -46,8 +39,6 @@ HSTS = (b"strict-transport-security", b"max-age=31536000")
 def csp_for(path: str) -> str:
     if path.startswith("/media/"):
         return MEDIA_CSP
-    if path.startswith(DOCS_PATHS):
-        return DOCS_CSP
     return APP_CSP
 
 
