@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
+# A portrait needs a few megapixels; a small file that declares hundreds of
+# megapixels is a decompression bomb and is refused before any pixel is decoded.
+MAX_PHOTO_PIXELS = 40_000_000
 # A second face at least this fraction of the largest one makes a photo ambiguous.
 AMBIGUOUS_AREA = 0.5
 
@@ -27,10 +30,32 @@ def decode_image(data: bytes) -> np.ndarray:
 
     if len(data) > MAX_PHOTO_BYTES:
         raise EnrolmentError(f"照片太大 ({len(data) // 1024} KB)，上限 {MAX_PHOTO_BYTES // 1024 // 1024} MB")
+    size = _declared_size(data)
+    if size is not None and size[0] * size[1] > MAX_PHOTO_PIXELS:
+        raise EnrolmentError(f"照片像素过多 ({size[0]}×{size[1]})，上限 {MAX_PHOTO_PIXELS // 1_000_000} 百万像素")
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
         raise EnrolmentError("无法识别的图片文件")
     return image
+
+
+def _declared_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the image header alone (Pillow opens lazily), or
+    None when Pillow cannot tell (OpenCV then decides whether it is an image)."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                return img.size
+    except Image.DecompressionBombError as exc:
+        raise EnrolmentError("照片像素过多，请上传普通尺寸的照片") from exc
+    except Exception:  # noqa: BLE001 (any parse failure: not a header Pillow knows)
+        return None
 
 
 def read_image(path: Path) -> np.ndarray:
