@@ -76,6 +76,14 @@ def test_no_microphone_falls_back_to_text_mode(kb_path, tmp_path):
         assert "文字模式" in result.stdout
 
 
+def test_a_microphone_that_does_not_exist_falls_back_to_text_mode(kb_path, tmp_path):
+    # A named device that is not there fails on every machine, with or without a sound card.
+    result = run(["--once", "--no-speak", "--mic", "--kb", str(kb_path), "--data-dir", str(tmp_path)],
+                 env={"HALL_ROBOT_INPUT_DEVICE": "no-such-microphone-hall-test"})
+    assert result.exit_code == 0, result.output
+    assert "文字模式" in result.stdout
+
+
 def test_empty_kb_file_still_runs_and_says_so(tmp_path):
     empty = tmp_path / "kb.yaml"
     empty.write_text("faq: []\nexhibits: []\n", encoding="utf-8")
