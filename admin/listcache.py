@@ -11,12 +11,14 @@ bytes per query, stamped with what it was built from:
   writes: it changes whenever any other connection, in this process or in
   another worker process on the same file, commits anything. So on SQLite no
   worker serves a list older than the last committed write, whoever wrote it.
-  (Other databases have no such cheap check: there a list is at most
-  ``MAX_AGE_S`` old across processes.)
+  Other databases have no such cheap check: there an entry lives at most
+  ``MAX_AGE_S`` (1 s), which bounds how stale a list can be across processes.
+  On SQLite the age limit is only a safety net (``SQLITE_MAX_AGE_S``): a
+  rebuild every second would stall the requests waiting for it for nothing.
 
-Every entry also expires after ``MAX_AGE_S`` and at an explicit deadline the
-builder gives (the device list: the moment the next online device turns stale),
-because a device's ``online`` flag depends on the clock, not only on the data.
+An entry also expires at the deadline its builder gives (the device list: the
+moment the first device shown online passes STALE_AFTER), because ``online``
+depends on the clock, not only on the data.
 
 The stamp is read before the build starts its transaction, so a write that
 commits during a build leaves the entry with an old stamp: it is rebuilt on the
@@ -45,6 +47,7 @@ from sqlalchemy.orm import Session
 from admin.models import utcnow
 
 MAX_AGE_S = 1.0
+SQLITE_MAX_AGE_S = 30.0
 MAX_ENTRIES = 256
 MAX_BODY_BYTES = 1 << 20  # a bigger page is built every time rather than pinned in memory
 TOPIC_TABLES = {
@@ -175,8 +178,8 @@ class Entry:
     built_mono: float
     valid_until: dt.datetime | None
 
-    def fresh(self, stamp: Stamp, now_mono: float) -> bool:
-        return (stamp == self.stamp and now_mono - self.built_mono < MAX_AGE_S
+    def fresh(self, stamp: Stamp, now_mono: float, max_age_s: float) -> bool:
+        return (stamp == self.stamp and now_mono - self.built_mono < max_age_s
                 and (self.valid_until is None or utcnow() < self.valid_until))
 
 
@@ -190,6 +193,7 @@ class ResponseCache:
 
     def __init__(self, changes: Changes) -> None:
         self.changes = changes
+        self.max_age_s = SQLITE_MAX_AGE_S if changes.cross_process else MAX_AGE_S
         self._entries: OrderedDict[tuple, Entry] = OrderedDict()
         self._building: dict[tuple, concurrent.futures.Future[Entry]] = {}
         self._lock = threading.Lock()
@@ -200,7 +204,7 @@ class ResponseCache:
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry.fresh(stamp, now):
+            if entry is not None and entry.fresh(stamp, now, self.max_age_s):
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return entry

@@ -155,7 +155,7 @@ async def list_devices(request: Request, ctx: CtxDep, _: CachedReader, kind: Kin
                        group: str | None = Query(None, max_length=64), limit: int = Query(100, ge=1, le=1000),
                        offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> Response:
     # Served from the list cache (admin.listcache): rebuilt after any committed
-    # change to devices or groups, and within a second in any case.
+    # change to devices or groups, and when the first device shown online turns stale.
     entry = await cache_for(ctx).get("devices", ("devices", kind, group, limit, offset),
                                      partial(device_page, ctx, kind=kind, group=group, limit=limit, offset=offset))
     return json_response(request, entry)

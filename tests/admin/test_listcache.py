@@ -272,3 +272,16 @@ def test_the_data_version_reader_is_closed_with_the_engine(hall):
     with sqlite3.connect(hall.ctx.engine.url.database) as conn:
         conn.execute("UPDATE devices SET name = 'x'")
     assert changes.stamp("devices") != first
+
+
+def test_without_a_data_version_entries_live_one_second_at_most():
+    from sqlalchemy import create_engine
+
+    from admin.listcache import MAX_AGE_S, SQLITE_MAX_AGE_S
+
+    engine = create_engine("sqlite://")  # in memory: no file another process could write
+    try:
+        assert ResponseCache(changes_for(engine)).max_age_s == MAX_AGE_S == 1.0
+    finally:
+        engine.dispose()
+    assert SQLITE_MAX_AGE_S > MAX_AGE_S
