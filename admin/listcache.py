@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session
 
 from admin.models import utcnow
@@ -156,8 +157,14 @@ def _on_execute(state: Any) -> None:
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     topics = session.info.pop(_PENDING, None)
-    engine = session.get_bind() if topics else None
-    if topics and isinstance(engine, Engine):
+    if not topics:
+        return
+    try:
+        bind = session.get_bind()
+    except UnboundExecutionError:
+        return  # a session bound per mapper: not one of the admin's (data_version still sees it)
+    engine = getattr(bind, "engine", None)  # the engine itself, or a bound connection's engine
+    if isinstance(engine, Engine):
         changes_for(engine).bump(*topics)
 
 

@@ -285,3 +285,15 @@ def test_without_a_data_version_entries_live_one_second_at_most():
     finally:
         engine.dispose()
     assert SQLITE_MAX_AGE_S > MAX_AGE_S
+
+
+def test_a_session_bound_to_a_connection_bumps_its_engine(hall):
+    from sqlalchemy.orm import Session
+
+    changes = changes_for(hall.ctx.engine)
+    device_id = add_device(hall)
+    before = changes.stamp("devices")[0]
+    with hall.ctx.engine.connect() as conn, Session(bind=conn) as session:
+        session.get(Device, device_id).name = "连接会话"
+        session.commit()
+    assert changes.stamp("devices")[0] > before
