@@ -243,10 +243,6 @@ class ResponseCache:
             with self._lock:
                 self._building.pop((key, stamp), None)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 def cache_for(ctx: Any) -> ResponseCache:
     """The admin context's response cache, created on first use (one per
