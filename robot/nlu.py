@@ -42,6 +42,11 @@ _EXHIBIT_PLACE = re.compile(r"(展品|展区|展台|展位|展厅|展板|展项|
 _EVENT_VERB = re.compile(r"(召开|举行|举办|开的|发生|爆发|成立|建立|开始|结束|会师|胜利|出发|诞生|宣告)")
 # "重要在哪里", "意义在哪儿": what makes it so, not where it stands.
 _QUALITY_WHERE = re.compile(r"(重要|意义|特别|特点|不同|区别|伟大|了不起|关键|好)(在哪|体现在)")
+# "帮我拍张照片", "替我叫辆车": asking the robot to do something it cannot
+# (it only talks and guides), not a question about the hall; a request to tell
+# or explain something ("帮我讲讲长征") is a question put politely.
+_ACT_REQUEST = re.compile(r"^(请|麻烦)?(你|您)?(帮|替)(我们|我|大家)?")
+_TELL = re.compile(r"^(讲|说|介绍|解释|念|读|背|查|看看|回答)")
 # "能带我去……吗": a request put politely, not a question.
 _POLITE_OPEN = re.compile(r"^(请|麻烦)?(你|您)?(能|可以|能不能|可不可以|能否)")
 _POLITE_END = re.compile(r"(好吗|行吗|可以吗|吗)$")
@@ -58,7 +63,9 @@ _LAST = re.compile(r"(最后一个|后面那个|后一个)")
 # "什么材料"): never a sign that the question is about something else.
 GENERIC_NOUNS = frozenset("意思 城市 人数 个人 集体 材料 制度 事情 起点 团队 地方 东西 问题 情况 内容 方式 时候 时间 原因 "
                           "多长 事儿 部分 方面 单位 人员 规定 要求 手续 过程 结果 目的 特点 名字 名称 日子 年代 规模 "
-                          "数量 数字 地址 位置 办法 途径 渠道 资料 信息 故事 历史 朋友 孩子 家人 同事 联系".split())
+                          "数量 数字 地址 位置 办法 途径 渠道 资料 信息 故事 历史 朋友 孩子 家人 同事 联系 "
+                          # who is visiting and from where: says who asks, not what about
+                          "学校 学生 老师 同学 班级 公司 员工 职工 团体 家长 老人 小孩 外地 异地 本地 外国人".split())
 
 
 _PLACE_SUFFIX = frozenset("市店院场站馆楼园局所铺行厦")
@@ -164,6 +171,9 @@ class IntentRecognizer:
                 return Understanding("goto", text, score=0.0, exhibit_candidates=near, phrase=phrase)
         if _TOUR.search(body) and not exhibit_id and not _QUESTION_WORD.search(body):
             return Understanding("tour", text, score=1.0)
+        request = _ACT_REQUEST.match(body)
+        if request and not _TELL.match(body[request.end():]) and not _QUESTION_WORD.search(body):
+            return Understanding("unknown", text, exhibit_id=exhibit_id)
         without_name = body.replace(normalize(mentions[0][1]), "") if mentions else body
         if exhibit_id and _WHERE.search(body) and not _EVENT_VERB.search(without_name) \
                 and not _QUALITY_WHERE.search(without_name):
@@ -193,6 +203,12 @@ class IntentRecognizer:
         as verbs, and a place the hall does not know is what the guard is for."""
         return [w for w in self.ranker.words.whole_words(canonical) if len(w) >= 2 and w[-1] in _PLACE_SUFFIX]
 
+    def _bare_topic(self, body: str) -> bool:
+        """Nothing but one word or name: no question word, no second word."""
+        if _QUESTION_WORD.search(body):
+            return False
+        return len(self.ranker.words.whole_words(self.ranker.canon(body))) <= 1
+
     def _on_topic(self, body: str, top: Candidate) -> bool:
         """Whether the best entry shares something besides question words with
         the question: "说个故事给我听听" matches "……有什么故事" on 故事 (folded
@@ -221,6 +237,10 @@ class IntentRecognizer:
         if foreign and top.score < th.answer:
             # About something the hall does not know, and matching little: do not offer unrelated entries.
             return Understanding("unknown", text, exhibit_id=exhibit_id, score=top.score, candidates=candidates)
+        if top.score >= th.answer and runner_up >= th.answer and self._bare_topic(body):
+            # "长征", "遵义会议": a topic named with nothing asked about it,
+            # and more than one entry about it: ask which was meant.
+            return Understanding("ask_back", text, exhibit_id=exhibit_id, score=top.score, candidates=candidates)
         if top.score >= th.answer and not close_call and not foreign and self._on_topic(body, top):
             return Understanding("faq", text, answer_id=top.faq_id, exhibit_id=exhibit_id, score=top.score,
                                  candidates=candidates)

@@ -142,3 +142,47 @@ def test_any_text_gets_an_intent_and_a_reply(recognizer, manager, text):
     for _ in range(2):  # the second turn exercises the follow-up paths
         reply = manager.respond(text, session)
         assert reply.intent in INTENTS + ("guide",) and isinstance(reply.text, str)
+
+
+def test_a_clock_time_folds_to_asking_about_times(recognizer):
+    canon = recognizer.ranker.canon
+    assert canon("下午4点半以后") == canon("16:30以后") == canon("几点以后")
+    u = recognizer.understand("下午三点半以后还能入场吗")
+    assert u.candidates[0].faq_id == "hall_hours"
+
+
+def test_what_the_robot_can_do_however_put(recognizer):
+    for text in ("您会做哪些事情", "你能为大家做点什么"):
+        u = recognizer.understand(text)
+        assert u.intent == "faq" and u.answer_id == "robot_help", text
+
+
+def test_a_bare_topic_with_several_entries_asks_back(recognizer):
+    u = recognizer.understand("长征")
+    assert u.intent == "ask_back"
+    assert {"long_march_distance", "long_march_time"} <= {c.faq_id for c in u.candidates}
+    # One entry about it: nothing to choose between.
+    assert recognizer.understand("三会一课").answer_id == "three_one"
+
+
+def test_asking_the_robot_to_act_is_not_a_question(recognizer):
+    assert recognizer.understand("帮我们拍一张合影").intent == "unknown"
+    # Asking it to tell something is a question put politely.
+    assert recognizer.understand("帮我讲讲红船").answer_id == "red_boat"
+
+
+def test_someone_lost_is_not_answered_with_how_to_transfer(recognizer):
+    # "怎么办" is how to ask; the transfer entry's "组织关系怎么办" shares only that.
+    u = recognizer.understand("老人走失了怎么办")
+    assert u.intent != "faq"
+
+
+def test_hall_service_near_synonyms(recognizer):
+    for text, answer in (("洗手间在第几层", "hall_toilet"), ("国庆节是怎么来的", "kaiguo"),
+                         ("申请加入共产党得满足什么条件", "join_party")):
+        assert recognizer.understand(text).candidates[0].faq_id == answer, text
+
+
+def test_a_word_that_only_contains_pay_is_not_about_paying(recognizer):
+    # 公交 keeps its 交: not the dues entry's 交 (pay).
+    assert recognizer.understand("坐公交能到吗").intent != "faq"
