@@ -116,28 +116,41 @@ def _cpu_s(pids: list[int]) -> float | None:
     return total
 
 
-def _write(data_dir: str, every_ms: float, devices: int, ready: Any, stop: Any, count: Any) -> None:
-    """The writer process: one device report committed every ``every_ms``."""
+def _write(data_dir: str, every_ms: float, devices: int, ready: Any, stop: Any, count: Any,
+           batched: bool = True) -> None:
+    """The writer process: one device's telemetry every ``every_ms``, stored
+    the way the MQTT bridge stores it: coalesced, one transaction a second
+    (``admin.telemetry_batch``); ``batched=False`` commits every message (the
+    bridge before batching), for comparison."""
     from admin import events
     from admin.app import build_context
     from admin.settings import AdminSettings
+    from admin.telemetry_batch import FLUSH_INTERVAL_S, LatestTelemetry, store_batch
     from broker import messages as m
 
     settings = AdminSettings(_env_file=None, data_dir=Path(data_dir), mqtt_enabled=False)
     ctx = build_context(settings)
     kiosks = max(1, (devices + 2) // 3)  # populate() names every third device kiosk-NNNN
+    pending = LatestTelemetry()
     ready.set()
-    due = time.perf_counter()
+    due = next_flush = time.perf_counter()
     n = 0
     while not stop.is_set():
         message = m.Telemetry(site_id=settings.site_id, device_id=f"kiosk-{(n % kiosks) * 3:04d}", kind="kiosk",
                               fps=50.0 + n % 10, cpu_percent=2.0, rss_mb=150.0)
-        with ctx.sessions() as session:
-            events.store(session, events.on_telemetry, message)
+        if batched:
+            pending.add(message)
+            if time.perf_counter() >= next_flush:
+                store_batch(ctx.sessions, pending.drain())
+                next_flush += FLUSH_INTERVAL_S
+        else:
+            with ctx.sessions() as session:
+                events.store(session, events.on_telemetry, message)
         n += 1
         count.value = n
         due += every_ms / 1000
         time.sleep(max(0.0, due - time.perf_counter()))
+    store_batch(ctx.sessions, pending.drain())
     ctx.engine.dispose()
 
 
@@ -216,7 +229,8 @@ async def _run_load(port: int, path: str, token: str, rate: int, seconds: float,
 
 
 def run_admin_bench(*, items: int = 10_000, devices: int = 1_000, rate: int = 500, seconds: float = 10.0,
-                    connections: int = 64, workers: int = 1, write_every_ms: float = 0) -> dict[str, Any]:
+                    connections: int = 64, workers: int = 1, write_every_ms: float = 0,
+                    batched_writes: bool = True) -> dict[str, Any]:
     from admin.settings import AdminSettings
 
     with tempfile.TemporaryDirectory(prefix="hall-bench-admin-") as tmp:
@@ -233,7 +247,8 @@ def run_admin_bench(*, items: int = 10_000, devices: int = 1_000, rate: int = 50
         stop, count = spawn.Event(), spawn.Value("q", 0)
         if write_every_ms > 0:
             ready = spawn.Event()
-            writer = spawn.Process(target=_write, args=(tmp, write_every_ms, devices, ready, stop, count), daemon=True)
+            writer = spawn.Process(target=_write, daemon=True,
+                                   args=(tmp, write_every_ms, devices, ready, stop, count, batched_writes))
             writer.start()
             ready.wait(60)
         try:
@@ -267,6 +282,7 @@ def run_admin_bench(*, items: int = 10_000, devices: int = 1_000, rate: int = 50
                 server.join(10)
     return {"items": items, "devices": devices, "rate": rate, "seconds": seconds, "cpus": os.cpu_count(),
             "workers": len(servers), "write_every_ms": write_every_ms,
+            "batched_writes": batched_writes if write_every_ms > 0 else None,
             "populate_s": round(populate_s, 1), "endpoints": results}
 
 

@@ -1,6 +1,7 @@
 """The admin on MQTT: subscribes to the fleet's messages and hands each to
 ``admin.events`` in a worker thread (database writes must not block the event
-loop), then publishes the replies. Re-sends what must survive a broker restart
+loop), then publishes the replies. Telemetry is coalesced and written once a
+second (``admin.telemetry_batch``). Re-sends what must survive a broker restart
 (active alerts) every time the connection comes back."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import select, update
 
 from admin import events
 from admin.context import AdminContext
+from admin.telemetry_batch import FLUSH_INTERVAL_S, LatestTelemetry, store_batch
 from admin.models import Alert, DeviceGroup
 from broker import messages as m
 
@@ -28,11 +30,13 @@ class FleetBus:
         settings = ctx.settings
         self.client = HallClient(settings, client_id=settings.mqtt_username or "admin", kind="admin")
         self.client.connection_listeners.append(self._on_connection)
+        self.telemetry = LatestTelemetry()
+        self._flusher: asyncio.Task | None = None
         site = settings.site_id
+        self.client.subscribe(m.Telemetry, self._on_telemetry)
         routes: list[tuple[type[m.Message], Any]] = [
             (m.Availability, events.on_availability),
             (m.ReportedState, events.on_reported),
-            (m.Telemetry, events.on_telemetry),
             (m.CommandReply, events.on_command_reply),
             (m.AlertAck, events.on_alert_ack),
             (m.CheckIn, partial(events.on_checkin, site_id=site)),
@@ -67,10 +71,35 @@ class FleetBus:
         self.client.publish(message)
         return True
 
+    async def _on_telemetry(self, message: m.Telemetry) -> None:
+        self.telemetry.add(message)
+
+    async def _flush_telemetry(self) -> None:
+        batch = self.telemetry.drain()
+        if batch:
+            try:
+                await asyncio.to_thread(store_batch, self.ctx.sessions, batch)
+            except Exception:  # noqa: BLE001 (a locked or failing database must not end the loop)
+                log.exception("telemetry batch of %d devices not stored; newer samples will follow", len(batch))
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL_S)
+            await self._flush_telemetry()
+
     async def start(self) -> None:
         await self.client.start()
+        self._flusher = asyncio.create_task(self._flush_forever(), name="telemetry-flush")
 
     async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            try:
+                await self._flusher
+            except asyncio.CancelledError:
+                pass
+            self._flusher = None
+        await self._flush_telemetry()
         await self.client.stop()
 
     def _on_connection(self, up: bool) -> None:

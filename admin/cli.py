@@ -164,6 +164,8 @@ def bench(
     seconds: float = typer.Option(10.0, help="每个接口的压测时长（秒）"),
     workers: int = typer.Option(1, help="服务进程数（共享端口）"),
     write_every_ms: float = typer.Option(0, help="压测期间每隔多少毫秒写入一次设备遥测（0 为只读）"),
+    unbatched_writes: bool = typer.Option(False, "--unbatched-writes",
+                                          help="遥测逐条提交（对比用；正式运行时每秒合并写入一次）"),
     as_json: bool = typer.Option(False, "--json", help="最后一行输出 JSON"),
 ) -> None:
     """管理后台压测：设备列表与内容列表在固定请求速率下的 p50/p99 延迟。"""
@@ -173,7 +175,7 @@ def bench(
     from admin.bench import run_admin_bench
 
     result = run_admin_bench(items=items, devices=devices, rate=rate, seconds=seconds, workers=workers,
-                             write_every_ms=write_every_ms)
+                             write_every_ms=write_every_ms, batched_writes=not unbatched_writes)
     for name, figures in result["endpoints"].items():
         typer.echo(f"{name}: p50 {figures['p50_ms']:.1f} ms  p99 {figures['p99_ms']:.1f} ms  "
                    f"实际 {figures['achieved_rps']:.0f} 次/秒  错误 {figures['errors']}")
