@@ -85,7 +85,9 @@ def ensure_identities(settings: HallSettings, identities: list[Identity]) -> dic
         path = settings.credentials_dir / f"{ident.id}.env"
         record = fleet.get(ident.id)
         password = read_env(path).get("HALL_MQTT_PASSWORD") if path.exists() else None
-        if record is None or password is None or record.kind != ident.kind or tuple(record.groups) != ident.groups:
+        # A record from before the EMQX hash existed is re-hashed from the password we hold.
+        if (record is None or password is None or record.kind != ident.kind
+                or tuple(record.groups) != ident.groups or not record.emqx_hash):
             _, password = fleet.provision(ident.id, kind=ident.kind, groups=list(ident.groups), password=password)
             changed = True
         envs[ident.id] = env_lines(settings, ident, password, public_key)

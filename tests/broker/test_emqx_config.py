@@ -188,3 +188,22 @@ def test_write_refuses_duplicate_nodes(tmp_path, fleet_and_passwords):
     fleet, _ = fleet_and_passwords
     with pytest.raises(FleetError):
         write_emqx_config(fleet, tmp_path, ClusterSettings(nodes=("a", "a", "b")))
+
+
+def test_local_identities_from_before_the_emqx_hash_get_it_on_the_next_start(tmp_path):
+    from broker.provision import demo_identities, ensure_identities
+    from broker.settings import HallSettings
+
+    settings = HallSettings(_env_file=None, data_dir=tmp_path)
+    identities = demo_identities(kiosks=1, halls=0, robots=0)
+    envs = ensure_identities(settings, identities)
+    fleet = Fleet.load(settings.fleet_file)
+    for record in fleet.devices:  # as written by a version without the EMQX hash
+        record.emqx_hash = ""
+    fleet.save(settings.fleet_file)
+    again = ensure_identities(settings, identities)
+    assert again == envs, "same passwords: nothing to redistribute"
+    rows = {r["user_id"]: r for r in csv.DictReader(io.StringIO(users_csv(Fleet.load(settings.fleet_file))))}
+    password = envs["kiosk-1"]["HALL_MQTT_PASSWORD"]
+    assert rows["kiosk-1"]["password_hash"] == hashlib.pbkdf2_hmac(
+        "sha512", password.encode(), rows["kiosk-1"]["salt"].encode(), EMQX_PBKDF2_ITERATIONS).hex()
