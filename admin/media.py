@@ -93,7 +93,8 @@ class MediaServer:
     """A media-only HTTP server in a background thread: for benchmarks and
     tests of the delivery path without the whole admin."""
 
-    def __init__(self, store: MediaStore, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, store: MediaStore, *, host: str = "127.0.0.1", port: int = 0,
+                 tls_cert: str | None = None, tls_key: str | None = None) -> None:
         import socket
 
         import uvicorn
@@ -106,12 +107,14 @@ class MediaServer:
                 sock.bind((host, 0))
                 port = sock.getsockname()[1]
         self.host, self.port = host, port
+        self.scheme = "https" if tls_cert else "http"
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                                     access_log=False, backlog=4096))
+                                                     access_log=False, backlog=4096,
+                                                     ssl_certfile=tls_cert, ssl_keyfile=tls_key))
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def start(self) -> "MediaServer":
         import threading

@@ -44,11 +44,19 @@ class HallSettings(BaseSettings):
     mqtt_network: Literal["thread", "asyncio"] = "thread"
 
     admin_url: str = "http://127.0.0.1:8000"
+    # The CA that signed the admin's HTTPS certificate (an https:// admin_url);
+    # unset: the MQTT CA (one local CA per site, `hall broker make-ca`), else the system's.
+    admin_tls_ca: Path | None = None
     # Base64 raw Ed25519 public key, or a path to a file holding it.
     public_key: str | None = None
 
     device_id: str | None = None
     groups: list[str] = Field(default_factory=list)
+
+    @property
+    def http_ca_file(self) -> Path | None:
+        """The CA file devices trust for the admin's HTTPS (see ``admin_tls_ca``)."""
+        return self.admin_tls_ca or self.mqtt_tls_ca
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "HallSettings":

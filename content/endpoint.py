@@ -38,7 +38,7 @@ from broker.settings import HallSettings
 from content.cache import MediaCache
 from content.clock import Deadline
 from content.errors import ContentError
-from content.http_get import HttpGetClient
+from content.http_get import HttpGetClient, HttpGetError, tls_context
 from content.model import Manifest
 from content.signing import load_public_key
 
@@ -95,7 +95,12 @@ class Endpoint:
 
         self.dir = settings.device_dir(self.device_id)
         # durable_cache=False skips fsync: only for simulated fleets sharing one disk.
-        self._http = HttpGetClient(timeout=30.0)
+        ca = settings.http_ca_file
+        try:
+            verify = tls_context(str(ca)) if ca else None
+        except (HttpGetError, OSError, ValueError) as exc:
+            raise EndpointError(f"无法读取管理后台 HTTPS 的 CA 证书 {ca}: {exc}（检查 HALL_ADMIN_TLS_CA）") from exc
+        self._http = HttpGetClient(timeout=30.0, ssl_context=verify)
         self.cache = MediaCache(self.dir / "cache", durable=durable_cache, http=self._http)
         self.client = HallClient(settings, client_id=self.device_id, kind=kind, groups=self.groups)
         self.manifest: Manifest | None = None

@@ -1,7 +1,8 @@
 """A small HTTP/1.1 GET client for the device cache.
 
 Devices fetch only two things, from one server they know: a manifest and media
-files, by hash, over plain HTTP on the intranet. A general client spends most
+files, by hash, over HTTP on the intranet (HTTPS when the admin serves it,
+trusting the site's local CA). A general client spends most
 of a small fetch in its own machinery (on a 2-core box, httpx took ~60 % of an
 endpoint's CPU per apply); this one does a GET with keep-alive, Content-Length
 or chunked bodies, and nothing else. Redirects, compression and proxies are
@@ -11,16 +12,28 @@ deliberately out: the URL is content-addressed and the server is ours.
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 MAX_HEADER_BYTES = 64 * 1024
 
 
 class HttpGetError(OSError):
-    """Any failure to fetch: connection, protocol, timeout."""
+    """Any failure to fetch: connection, protocol, timeout, TLS verification."""
+
+
+@functools.lru_cache(maxsize=8)
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """One verifying context per CA file and process: building one loads the
+    CA bundle (~20 ms), too slow to do per device or per request."""
+    if ca_file is not None and not Path(ca_file).is_file():
+        raise HttpGetError(f"CA file not found: {ca_file}")
+    return ssl.create_default_context(cafile=ca_file)
 
 
 @dataclass
@@ -102,22 +115,28 @@ class HttpGetClient:
     """Keeps one idle keep-alive connection per host:port (a device talks to
     one admin), so sequential fetches reuse it; parallel ones open more."""
 
-    def __init__(self, *, timeout: float = 30.0, max_idle: int = 4) -> None:
+    def __init__(self, *, timeout: float = 30.0, max_idle: int = 4, ssl_context: ssl.SSLContext | None = None) -> None:
         self.timeout = timeout
         self.max_idle = max_idle
-        self._idle: dict[tuple[str, int], list[_Connection]] = {}
+        self.ssl_context = ssl_context
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
 
-    async def _connect(self, host: str, port: int, *, pooled: bool = True) -> tuple[_Connection, bool]:
+    async def _connect(self, key: tuple[str, str, int], *, pooled: bool = True) -> tuple[_Connection, bool]:
         """A connection and whether it was reused from the pool."""
-        pool = self._idle.get((host, port)) if pooled else None
+        scheme, host, port = key
+        pool = self._idle.get(key) if pooled else None
         while pool:
             conn = pool.pop()
             if not conn.writer.is_closing() and not conn.reader.at_eof():
                 return conn, True
             conn.close()
+        tls = (self.ssl_context or tls_context()) if scheme == "https" else None
         try:
             async with asyncio.timeout(self.timeout):
-                reader, writer = await asyncio.open_connection(host, port)
+                reader, writer = await asyncio.open_connection(host, port, ssl=tls,
+                                                               server_hostname=host if tls else None)
+        except ssl.SSLError as exc:
+            raise HttpGetError(f"TLS with {host}:{port} failed (is the site CA configured?): {exc!r}") from exc
         except (OSError, asyncio.TimeoutError) as exc:
             raise HttpGetError(f"cannot connect to {host}:{port}: {exc!r}") from exc
         return _Connection(reader, writer), False
@@ -136,7 +155,7 @@ class HttpGetClient:
         except (OSError, asyncio.TimeoutError) as exc:
             raise HttpGetError(f"request to {url} failed: {exc!r}") from exc
 
-    def _release(self, key: tuple[str, int], conn: _Connection) -> None:
+    def _release(self, key: tuple[str, str, int], conn: _Connection) -> None:
         pool = self._idle.setdefault(key, [])
         if conn.reusable and len(pool) < self.max_idle:
             pool.append(conn)
@@ -146,13 +165,14 @@ class HttpGetClient:
     @asynccontextmanager
     async def get(self, url: str) -> AsyncIterator[Response]:
         parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise HttpGetError(f"only http:// URLs are supported here, got {url!r}")
-        host, port = parts.hostname, parts.port or 80
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise HttpGetError(f"only http:// and https:// URLs are supported here, got {url!r}")
+        host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+        key = (parts.scheme, host, port)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request = (f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept: */*\r\n"
                    "User-Agent: dangjian-hall-device\r\n\r\n").encode("ascii")
-        conn, reused = await self._connect(host, port)
+        conn, reused = await self._connect(key)
         response: Response | None = None
         try:
             try:
@@ -166,7 +186,7 @@ class HttpGetClient:
                 # failed applies per round in the 5,000-device benchmark.
                 conn.reusable = False
                 conn.close()
-                conn, _ = await self._connect(host, port, pooled=False)
+                conn, _ = await self._connect(key, pooled=False)
                 head = await self._request_head(conn, request, url)
             response = _parse_head(head, conn, self.timeout)
             yield response
@@ -179,7 +199,7 @@ class HttpGetClient:
             conn.reusable = False
             raise
         finally:
-            self._release((host, port), conn)
+            self._release(key, conn)
 
     async def aclose(self) -> None:
         for pool in self._idle.values():

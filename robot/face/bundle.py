@@ -145,14 +145,16 @@ def unpack_bundle(data: bytes, *, public_key, seal_key: bytes | None = None, exp
 
 def fetch_bundle(url: str, *, public_key, seal_key: bytes | None = None, expected_model: str | None = None,
                  cache_file: Path | None = None, timeout: float = 10.0, headers: dict[str, str] | None = None,
-                 client=None) -> GalleryBundle:
+                 client=None, ca_file: Path | None = None) -> GalleryBundle:
     """Download, verify and (optionally) cache a bundle. When the admin is
-    unreachable, the last verified bundle in ``cache_file`` is used instead."""
+    unreachable, the last verified bundle in ``cache_file`` is used instead.
+    ``ca_file``: the site CA an HTTPS admin's certificate is checked against."""
     import httpx
 
     try:
         if client is None:
-            response = httpx.get(url, timeout=timeout, headers=headers)
+            verify = str(ca_file) if ca_file else True
+            response = httpx.get(url, timeout=timeout, headers=headers, verify=verify)
         else:
             response = client.get(url, timeout=timeout, headers=headers)
         response.raise_for_status()

@@ -263,7 +263,8 @@ def _load_bundle(spec: str, settings, config, pipeline):
     if "://" in spec:
         cache = config.outbox_dir.parent / "face-gallery.bundle"
         found = fetch_bundle(spec, public_key=settings.public_key, seal_key=seal,
-                             expected_model=pipeline.embedder.name, cache_file=cache)
+                             expected_model=pipeline.embedder.name, cache_file=cache,
+                             ca_file=settings.http_ca_file)
     else:
         found = unpack_bundle(Path(spec).read_bytes(), public_key=settings.public_key, seal_key=seal,
                               expected_model=pipeline.embedder.name)

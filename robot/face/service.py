@@ -144,7 +144,8 @@ class FaceCheckInService:
                     fetch_bundle, bundle_url(self.settings.admin_url, self.device_id),
                     public_key=self.endpoint.public_key, seal_key=robot_seal_key(self.config),
                     expected_model=self.pipeline.embedder.name, cache_file=self.cache_file,
-                    headers=device_auth_headers(self.settings, self.device_id))
+                    headers=device_auth_headers(self.settings, self.device_id),
+                    ca_file=self.settings.http_ca_file)
                 gallery = bundle.to_gallery(threshold=self.config.threshold, min_margin=self.config.min_margin)
             except FaceError as exc:
                 fallback = "继续使用上一份人脸库" if self.bundle_members is not None else "暂时无法刷脸签到"
