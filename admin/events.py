@@ -212,15 +212,24 @@ def on_device_error(session: Session, msg: m.DeviceError) -> list[m.Message]:
 
 
 def store(session: Session, handler, msg, **kw) -> list[m.Message]:  # noqa: ANN001
-    """Run one handler in its own transaction; a duplicate insert racing another
-    copy of the same message is treated as already stored."""
+    """Run one handler in its own transaction. A duplicate insert racing another
+    copy of the same message means it is stored already: the handler runs once
+    more, finds the row and gives its acknowledgement, so the device stops
+    re-sending now rather than at its next retry."""
     try:
         replies = handler(session, msg, **kw)
         session.commit()
         return replies
     except IntegrityError:
         session.rollback()
-        log.info("duplicate %s ignored", type(msg).__name__)
+        log.info("duplicate %s: stored by a concurrent copy, acknowledging", type(msg).__name__)
+    try:
+        replies = handler(session, msg, **kw)
+        session.commit()
+        return replies
+    except IntegrityError:
+        session.rollback()
+        log.warning("duplicate %s could not be acknowledged; the device will re-send", type(msg).__name__)
         return []
 
 

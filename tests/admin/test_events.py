@@ -115,3 +115,33 @@ def test_member_delete_removes_every_trace(hall):
 
         assert session.scalar(select(func.count()).select_from(PointsEvent)) == 0
         assert session.get(Device, "m9") is None
+
+
+def test_a_copy_racing_another_is_acknowledged_not_dropped(hall):
+    """Two copies of one proof-of-play batch arrive at once: the loser's insert
+    hits the unique key; it must still acknowledge (the row is stored), so the
+    device stops re-sending, and the records exist exactly once."""
+    from sqlalchemy import func, select
+
+    from admin.models import PlayBatch, PlayRecordRow
+
+    batch = m.ProofOfPlay(site_id="s", device_id="kiosk-r", batch_id="race-1",
+                          records=[{"item_id": "n1", "started_at": 1_700_000_000.0, "duration_s": 5.0}])
+    calls = []
+
+    def racing(session, msg, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            # This copy found no batch; the concurrent copy commits before this one inserts.
+            with hall.ctx.sessions() as other:
+                events.store(other, events.on_play, msg, **kw)
+            session.add(PlayBatch(batch_id=msg.batch_id, device_id=msg.device_id))
+            return [m.ProofOfPlayAck(site_id="s", device_id=msg.device_id, batch_id=msg.batch_id)]
+        return events.on_play(session, msg, **kw)
+
+    replies = run(hall, racing, batch, site_id="s")
+    assert len(calls) == 2, "the losing copy runs once more after the unique-key error"
+    assert [type(r).__name__ for r in replies] == ["ProofOfPlayAck"] and replies[0].batch_id == "race-1"
+    with hall.ctx.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(PlayBatch)) == 1
+        assert session.scalar(select(func.count()).select_from(PlayRecordRow)) == 1
