@@ -24,6 +24,7 @@ from content.model import Manifest
 from . import events
 from .commands import CommandRequest
 from .config import KioskConfig
+from .durable import DiskWriter
 from .framestats import FrameStats
 from .gestures import GestureTracker
 from .images import ImageCache, MediaResolver
@@ -32,7 +33,7 @@ from .playlog import PlayLog
 from .render import TextRenderer
 from .screens.chrome import draw_header
 from .screens.overlays import draw_alert, draw_subtitles, draw_toast
-from .state import KioskState
+from .state import KioskState, ShownAlert
 from .theme import load_theme
 from .widgets import ButtonBar
 
@@ -76,7 +77,7 @@ def init_display(config: KioskConfig) -> pygame.Surface:
 class KioskApp:
     def __init__(self, config: KioskConfig, *, manifest: Manifest | None = None,
                  resolver: MediaResolver | None = None, surface: pygame.Surface | None = None,
-                 clock=None) -> None:
+                 clock=None, wall_time=None, monotonic=None) -> None:
         self.config = config
         self.surface = surface or init_display(config)
         self.size = self.surface.get_size()
@@ -87,9 +88,15 @@ class KioskApp:
                                  max_side=max(self.size))
         self.state = KioskState(config.device_id, config.site_id, ZoneInfo(config.timezone), data_dir,
                                 manifest=manifest, clock=clock)
-        self.state.alert = self.state.load_alert()
-        self.playlog = PlayLog(data_dir / "playlog")
-        self.outbox = PointsOutbox(data_dir / "outbox")
+        if wall_time is not None:
+            self.state.wall_time = wall_time
+        if monotonic is not None:
+            self.state.monotonic = monotonic
+        self.state.restore_alert()
+        # Outbox writes are fsynced on this writer's thread: the frame loop never waits for the disk.
+        self.disk = DiskWriter()
+        self.playlog = PlayLog(data_dir / "playlog", writer=self.disk)
+        self.outbox = PointsOutbox(data_dir / "outbox", writer=self.disk)
         self.toast: tuple[str, float] | None = None  # message, seconds left
         self.gestures = GestureTracker(self.size)
         self.chrome = ButtonBar()
@@ -239,7 +246,7 @@ class KioskApp:
             self.state.online = bool(data)
         elif event.type == events.POINTS_RESULT:
             self.state.points_acks.append(data)
-            self.outbox.ack(data.event_id)
+            self.outbox.ack_later(data.event_id)
             if data.accepted:
                 total = f"，累计 {data.total} 分" if data.total is not None else ""
                 self.show_toast(f"学习积分已记录{total}")
@@ -248,14 +255,17 @@ class KioskApp:
         elif event.type == events.COMMAND and isinstance(data, CommandRequest):
             self.run_command(data)
 
-    def set_alert(self, alert: EmergencyAlert | None) -> None:
+    def set_alert(self, alert: EmergencyAlert | ShownAlert | None) -> None:
         """Take over (or give back) the screen. Acknowledging on the broker is
-        the Endpoint's job (``content.endpoint``), which sees the alert first."""
-        previous = self.state.alert
-        if alert is not None and alert.active():
-            self.state.alert = alert
-        elif previous is not None and (alert is None or alert.alert_id == previous.alert_id):
-            self.state.alert = None
+        the Endpoint's job (``content.endpoint``), which sees the alert first
+        and hands over a ``ShownAlert`` with the deadline it counts itself."""
+        state = self.state
+        previous = state.alert
+        shown = state.receive_alert(alert) if alert is not None else None
+        if shown is not None and shown.active(state.monotonic()):
+            state.show_alert(shown)
+        elif previous is not None and (shown is None or shown.alert.alert_id == previous.alert_id):
+            state.show_alert(None)
         else:
             return
         self.state.save_alert()
@@ -266,7 +276,7 @@ class KioskApp:
         self.dirty = True
 
     def alert_active(self) -> bool:
-        return self.state.alert is not None and self.state.alert.active()
+        return self.state.alert_active()
 
     def run_command(self, request: CommandRequest) -> None:
         name = request.name
@@ -299,7 +309,7 @@ class KioskApp:
     def step(self, dt: float) -> None:
         self.idle += dt
         state = self.state
-        if state.alert is not None and not state.alert.active():
+        if state.alert is not None and not state.alert_active():
             self.set_alert(None)
         if state.dialogue:
             state.dialogue_age += dt
@@ -427,6 +437,11 @@ class KioskApp:
             if batch or time.perf_counter() >= deadline:
                 return batch
             time.sleep(min(1 / 30, max(0.0, deadline - time.perf_counter())))
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Record what is on screen and wait for the outbox writes (at exit)."""
+        self._end_view()
+        return self.disk.flush(timeout)
 
     # -- output -----------------------------------------------------------------
     def screenshot(self, path: Path | str) -> Path:

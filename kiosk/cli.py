@@ -100,6 +100,7 @@ def run_kiosk(settings, *, headless=False, script=None, screenshot=None, portrai
             typer.echo(str(exc), err=True)
             return 2
         kiosk_app.images.resolve = link.media_path
+        kiosk_app.state.monotonic = link.endpoint.monotonic  # the alert deadlines the link hands over
         kiosk_app.state.publish = link.publish
         link.start()
     try:
@@ -126,6 +127,7 @@ def run_kiosk(settings, *, headless=False, script=None, screenshot=None, portrai
     finally:
         if link is not None:
             link.stop()
+        kiosk_app.close()
     if kiosk_app.restart_requested:
         log.info("restarting on remote command")
         os.execv(sys.executable, [sys.executable, *sys.argv])

@@ -12,7 +12,7 @@ from typing import Any
 import pygame
 
 MANIFEST_APPLIED = pygame.event.custom_type()   # data: Manifest
-ALERT_CHANGED = pygame.event.custom_type()      # data: EmergencyAlert | None
+ALERT_CHANGED = pygame.event.custom_type()      # data: ShownAlert | EmergencyAlert | None
 DIALOGUE = pygame.event.custom_type()           # data: DialogueTurn
 ATTENDANCE = pygame.event.custom_type()         # data: AttendanceBoard | CheckIn
 CONNECTION = pygame.event.custom_type()         # data: bool (online)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -19,6 +21,7 @@ from broker.messages import (
     CheckIn,
     DeviceCommand,
     DialogueTurn,
+    EmergencyAlert,
     Message,
     PointsAck,
     ProofOfPlay,
@@ -31,6 +34,7 @@ from . import events
 from .commands import CommandRequest
 from .outbox import PointsOutbox
 from .playlog import PlayLog
+from .state import ShownAlert
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,8 @@ def screenshot_url(admin_url: str, device_id: str) -> str:
 
 class KioskLink:
     def __init__(self, settings: HallSettings, *, device_id: str, groups: list[str], playlog: PlayLog,
-                 outbox: PointsOutbox | None = None, telemetry=None, proof_interval: float = 30.0, telemetry_interval: float = 10.0) -> None:
+                 outbox: PointsOutbox | None = None, telemetry=None, proof_interval: float = 30.0, telemetry_interval: float = 10.0,
+                 wall_clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.device_id = device_id
         self.playlog = playlog
@@ -52,9 +57,10 @@ class KioskLink:
         self.endpoint = Endpoint(
             settings, kind="kiosk", device_id=device_id, groups=groups,
             on_manifest=lambda manifest: events.post(events.MANIFEST_APPLIED, manifest),
-            on_alert=lambda alert: events.post(events.ALERT_CHANGED, alert),
+            on_alert=self._alert,
             on_connection=self._connection,
             telemetry=telemetry, telemetry_interval=telemetry_interval,
+            wall_clock=wall_clock, monotonic=monotonic,
         )
         client = self.endpoint.client
         client.subscribe(DialogueTurn, self._post(events.DIALOGUE), robot_id="+")
@@ -108,6 +114,15 @@ class KioskLink:
             events.post(event_type, message)
 
         return handler
+
+    def _alert(self, alert: EmergencyAlert | None) -> None:
+        # Called by the Endpoint right after it set its own deadline for this
+        # alert; the same clocks at the same moment give the UI the same one.
+        # (UI and Endpoint must share the monotonic clock: cli wires it.)
+        endpoint = self.endpoint
+        shown = (ShownAlert.arrived(alert, wall_now=endpoint.wall_clock(), monotonic_now=endpoint.monotonic())
+                 if alert is not None else None)
+        events.post(events.ALERT_CHANGED, shown)
 
     def _connection(self, up: bool) -> None:
         events.post(events.CONNECTION, up)

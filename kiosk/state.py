@@ -12,9 +12,32 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from broker.messages import AttendanceBoard, CheckIn, DialogueTurn, EmergencyAlert, Message, PointsAck
+from content.clock import Deadline
 from content.model import Manifest
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ShownAlert:
+    """An alert with the monotonic deadline it runs to (None: until cancelled).
+
+    The wall clock is read once, when the alert arrives (``arrived``); from then
+    on only the monotonic clock counts, the same rule as ``content.endpoint``,
+    so setting the device clock neither ends a takeover nor prolongs it.
+    """
+
+    alert: EmergencyAlert
+    deadline: Deadline | None
+
+    @classmethod
+    def arrived(cls, alert: EmergencyAlert, *, wall_now: float, monotonic_now: float) -> "ShownAlert":
+        deadline = (Deadline.from_wall(alert.expires_at, wall_now=wall_now, monotonic_now=monotonic_now)
+                    if alert.expires_at is not None else None)
+        return cls(alert, deadline)
+
+    def active(self, monotonic_now: float) -> bool:
+        return not self.alert.cancelled and (self.deadline is None or not self.deadline.passed(monotonic_now))
 
 
 @dataclass
@@ -40,6 +63,11 @@ class KioskState:
     points_acks: list[PointsAck] = field(default_factory=list)
     publish: Callable[[Message], None] | None = None
     clock: Callable[[], dt.datetime] | None = None
+    # The deadline of ``alert``; set together with it by ``show_alert``.
+    alert_deadline: Deadline | None = None
+    # Injectable so tests can set the device clock; alert expiry runs on the monotonic one.
+    wall_time: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
 
     def now(self) -> dt.datetime:
         return self.clock() if self.clock else dt.datetime.now(self.tz)
@@ -57,6 +85,20 @@ class KioskState:
             return False
 
     # -- emergency alert, persisted so a restart still shows it while valid ------
+    def receive_alert(self, alert: EmergencyAlert | ShownAlert) -> ShownAlert:
+        """An alert as it arrives: from the Endpoint with its deadline already
+        counted, or bare (offline use, tests), counted from now."""
+        if isinstance(alert, ShownAlert):
+            return alert
+        return ShownAlert.arrived(alert, wall_now=self.wall_time(), monotonic_now=self.monotonic())
+
+    def show_alert(self, shown: ShownAlert | None) -> None:
+        self.alert = shown.alert if shown is not None else None
+        self.alert_deadline = shown.deadline if shown is not None else None
+
+    def alert_active(self) -> bool:
+        return self.alert is not None and ShownAlert(self.alert, self.alert_deadline).active(self.monotonic())
+
     @property
     def alert_file(self) -> Path:
         return self.data_dir / "alert.json"
@@ -71,12 +113,21 @@ class KioskState:
         except OSError:
             log.exception("cannot persist alert state")
 
-    def load_alert(self) -> EmergencyAlert | None:
+    def restore_alert(self) -> None:
+        """Show the alert saved before a restart if it is still valid.
+
+        The monotonic clock starts again at boot, so only the wall clock is
+        left to say how much time remains: a restart with a wrong clock can end
+        or prolong the takeover (the same rule as ``content.endpoint``). From
+        here on the remaining time is counted on the monotonic clock again.
+        """
         try:
             alert = EmergencyAlert.from_json(self.alert_file.read_bytes())
         except (OSError, ValueError):
-            return None
-        return alert if alert.active(time.time()) else None
+            return
+        shown = self.receive_alert(alert)
+        if shown.active(self.monotonic()):
+            self.show_alert(shown)
 
     # -- attendance ---------------------------------------------------------------
     def present_names(self, meeting_id: str) -> list[str]:

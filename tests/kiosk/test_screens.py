@@ -231,7 +231,7 @@ def test_attract_loop_after_idle_and_touch_goes_home(kiosk):
     swipe(kiosk, "left")
     assert kiosk.current_name == "home"
     # proof of play was recorded for what the loop showed
-    ids = [r.item_id for _, records in [(None, kiosk.playlog._read_pending())] for r in records]
+    ids = [r.item_id for _, records in [(None, kiosk.playlog.pending_records())] for r in records]
     assert "news-1" in ids and "notice-urgent" in ids
 
 
