@@ -216,21 +216,17 @@ def store(session: Session, handler, msg, **kw) -> list[m.Message]:  # noqa: ANN
     copy of the same message means it is stored already: the handler runs once
     more, finds the row and gives its acknowledgement, so the device stops
     re-sending now rather than at its next retry."""
-    try:
-        replies = handler(session, msg, **kw)
-        session.commit()
-        return replies
-    except IntegrityError:
-        session.rollback()
-        log.info("duplicate %s: stored by a concurrent copy, acknowledging", type(msg).__name__)
-    try:
-        replies = handler(session, msg, **kw)
-        session.commit()
-        return replies
-    except IntegrityError:
-        session.rollback()
-        log.warning("duplicate %s could not be acknowledged; the device will re-send", type(msg).__name__)
-        return []
+    for attempt in (1, 2):
+        try:
+            replies = handler(session, msg, **kw)
+            session.commit()
+            return replies
+        except IntegrityError:
+            session.rollback()
+            log.log(logging.INFO if attempt == 1 else logging.WARNING, "duplicate %s: %s", type(msg).__name__,
+                    "stored by a concurrent copy, acknowledging" if attempt == 1
+                    else "could not be acknowledged; the device will re-send")
+    return []
 
 
 def unacked_devices(session: Session, *, alert: Alert) -> list[Device]:

@@ -85,17 +85,24 @@ def mosquitto_config(
     data_dir: Optional[Path] = typer.Option(None, envvar="HALL_DATA_DIR"),
 ) -> None:
     """从设备清单生成 mosquitto.conf、密码文件和 ACL 文件。"""
-    from .fleet import Fleet
     from .mosquitto_config import write_mosquitto_config
+
+    fleet = _fleet_or_exit(data_dir)
+    for path in write_mosquitto_config(fleet, directory, port=port, bind=bind, tls_dir=tls_dir):
+        typer.echo(f"已写入 {path}")
+    typer.echo(f"启动: mosquitto -c {directory / 'mosquitto.conf'}")
+
+
+def _fleet_or_exit(data_dir: Optional[Path]):
+    """The device list for a broker config; exit 2 with a reason when it is empty."""
+    from .fleet import Fleet
 
     settings = _settings(data_dir)
     fleet = Fleet.load(settings.fleet_file)
     if not fleet.devices:
         typer.echo(f"设备清单 {settings.fleet_file} 为空，没有可写的账号", err=True)
         raise typer.Exit(2)
-    for path in write_mosquitto_config(fleet, directory, port=port, bind=bind, tls_dir=tls_dir):
-        typer.echo(f"已写入 {path}")
-    typer.echo(f"启动: mosquitto -c {directory / 'mosquitto.conf'}")
+    return fleet
 
 
 @broker_app.command("emqx-config")
@@ -109,13 +116,9 @@ def emqx_config(
 ) -> None:
     """从设备清单生成 EMQX 5 集群配置：acl.conf、内置数据库用户引导文件和每个节点的 emqx.conf。"""
     from .emqx_config import ClusterSettings, write_emqx_config
-    from .fleet import Fleet, FleetError
+    from .fleet import FleetError
 
-    settings = _settings(data_dir)
-    fleet = Fleet.load(settings.fleet_file)
-    if not fleet.devices:
-        typer.echo(f"设备清单 {settings.fleet_file} 为空，没有可写的账号", err=True)
-        raise typer.Exit(2)
+    fleet = _fleet_or_exit(data_dir)
     try:
         paths = write_emqx_config(fleet, directory, ClusterSettings(nodes=tuple(node), install_dir=install_dir,
                                                                     tls=tls))
