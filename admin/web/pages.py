@@ -81,3 +81,4 @@ def logout(request: Request, session: SessionDep, csrf_token: str = Form("")) ->
 
 
 from admin.web import views  # noqa: E402,F401  (registers the remaining pages on the router)
+from admin.web import face_pages  # noqa: E402,F401

@@ -241,8 +241,12 @@ def members_page(request: Request, session: SessionDep, user: OptionalUser) -> R
     members = list(session.scalars(select(Member).order_by(Member.member_no).limit(500)))
     branches = list(session.scalars(select(Item).where(Item.kind == "organisation", Item.retired.is_(False))
                                     .order_by(Item.id)))
+    from admin.web.face_pages import FACE_ROLES, face_state
+
+    can_face = user.role in FACE_ROLES
     return page(request, "members.html", user, members=members, branches=branches,
-                tree=branch_tree(session, branches))
+                tree=branch_tree(session, branches), can_face=can_face,
+                faces=face_state(request.app.state.ctx) if can_face else None)
 
 
 def branch_tree(session, branches: list[Item]) -> list[tuple[int, dict[str, Any]]]:  # noqa: ANN001
