@@ -132,10 +132,14 @@ def test_editor_enrols_and_deletes_a_face(browser, faces_admin, face_photos, tmp
 def test_refusals_are_explained_on_the_page(browser, faces_admin, face_photos, tmp_path):
     url = faces_admin.url
     add_member(faces_admin, "m-b", "李四", "0002", consent=True)
-    watched = Watched(browser, url, "bianji", viewport=(1024, 768))  # a tablet in landscape
+    watched = Watched(browser, url, "bianji", viewport=(768, 1024))  # a tablet held upright
     watched.expected_failures = {409, 415}
     page = watched.page
+    page.goto(f"{url}/members")
+    assert row(page, "m-b").locator(".face-enrol").is_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
     page.goto(f"{url}/members/m-b/face")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
     # Bytes that are not an image, though named like one: the API's 415, in words.
     fake = tmp_path / "假照片.jpg"
@@ -151,6 +155,7 @@ def test_refusals_are_explained_on_the_page(browser, faces_admin, face_photos, t
     page.set_input_files("#face-camera", str(face_photos["biden"]))
     page.click("#face-upload")
     page.wait_for_function("() => document.getElementById('face-error').textContent.includes('未记录本人同意')")
+    assert page.inner_text("#consent-state") == "未记录同意"
     assert faces_admin.ctx.extras["faces"].get_vault().member("m-b") is None
     page.screenshot(path=str(tmp_path / "face-refused.png"), full_page=True)
     assert watched.close() == []
@@ -182,5 +187,6 @@ def test_unconfigured_vault_tells_the_operator_what_to_set(browser, live_admin, 
     page.wait_for_selector("#face-error:not([hidden])")
     error = page.inner_text("#face-error")
     assert "人脸库未配置" in error and "HALL_FACE_VAULT_KEY_FILE" in error
+    page.screenshot(path=str(tmp_path / "face-unconfigured.png"), full_page=True)
     assert not services.vault_exists()  # nothing was created by looking or trying
     assert watched.close() == []

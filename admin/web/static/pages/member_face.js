@@ -14,6 +14,7 @@
     if (!box) { toast(title + "：" + text, true); return; }
     box.innerHTML = "<p class='error-text'><b>" + esc(title) + "</b></p>" + (text ? "<p>" + esc(text) + "</p>" : "");
     box.hidden = false;
+    box.scrollIntoView({ block: "nearest" });
   }
 
   function clearError() { const box = $("face-error"); if (box) { box.hidden = true; box.textContent = ""; } }
@@ -109,8 +110,13 @@
         toast("人脸已录入");
       } catch (err) {
         const [title, text] = explain(err);
-        showError(title, text);
         if (err.data && Array.isArray(err.data.photos)) renderResults(err.data.photos, "没有录入任何人脸特征。");
+        if (err.status === 409) {  // consent was withdrawn since this page was drawn
+          const badge = $("consent-state");
+          badge.className = "badge bad";
+          badge.textContent = "未记录同意";
+        }
+        showError(title, text);
       } finally {
         $("face-busy").textContent = "";
         $("face-upload").disabled = chosen.length === 0;
