@@ -133,13 +133,39 @@ def test_refusals_are_explained_on_the_page(browser, faces_admin, face_photos, t
     url = faces_admin.url
     add_member(faces_admin, "m-b", "李四", "0002", consent=True)
     watched = Watched(browser, url, "bianji", viewport=(768, 1024))  # a tablet held upright
-    watched.expected_failures = {409, 415}
+    watched.expected_failures = {409, 415, 422}
     page = watched.page
     page.goto(f"{url}/members")
     assert row(page, "m-b").locator(".face-enrol").is_visible()
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
     page.goto(f"{url}/members/m-b/face")
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+    # Two photos at once: two embeddings. Deleting on this page, keeping consent, leaves the form in place.
+    page.set_input_files("#face-files", [str(face_photos["obama2"]), str(face_photos["obama3"])])
+    page.click("#face-upload")
+    page.wait_for_selector("#face-results:not([hidden])", timeout=60_000)
+    assert "2 条特征" in page.inner_text("#face-status")
+    assert faces_admin.ctx.extras["faces"].get_vault().member("m-b").embeddings == 2
+    page.uncheck("#face-withdraw")
+    page.click("#face-delete")
+    page.wait_for_function("() => document.getElementById('face-delete-card').hidden"
+                           " && document.getElementById('face-status').textContent.includes('未录入')")
+    assert page.inner_text("#consent-state") == "本人已同意" and page.locator("#face-form").is_visible()
+    assert faces_admin.ctx.extras["faces"].get_vault().member("m-b") is None
+
+    # A photo without a face: the API's 422 and the reason for that photo.
+    blank = tmp_path / "空白.png"
+    from PIL import Image
+
+    Image.new("RGB", (400, 300), (180, 180, 180)).save(blank)
+    page.set_input_files("#face-files", str(blank))
+    page.click("#face-upload")
+    page.wait_for_selector("#face-error:not([hidden])")
+    assert "没有可用的照片" in page.inner_text("#face-error")
+    results = page.inner_text("#face-result-table")
+    assert "空白.png" in results and "未采用" in results and "没有检测到人脸" in results
+    page.click("#face-thumbs button")
 
     # Bytes that are not an image, though named like one: the API's 415, in words.
     fake = tmp_path / "假照片.jpg"
