@@ -181,3 +181,31 @@ def bench(
                    f"实际 {figures['achieved_rps']:.0f} 次/秒  错误 {figures['errors']}")
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+@app.command("nginx-config")
+def nginx_config(
+    file: Path = typer.Argument(..., help="写入的 nginx 配置文件"),
+    upstream: str = typer.Option(..., "--upstream", help="管理后台地址，如 http://127.0.0.1:8000"),
+    listen: str = typer.Option("0.0.0.0:8080", "--listen", help="代理监听地址:端口"),
+    cache_dir: Path = typer.Option(Path("/var/cache/nginx/hall-media"), "--cache-dir", help="缓存目录"),
+    cache_size: str = typer.Option("20g", "--cache-size", help="缓存上限，如 20g、500m"),
+    upstream_ca: Optional[Path] = typer.Option(None, "--upstream-ca", help="上游为 HTTPS 时用于校验的 CA 证书"),
+    snippet: bool = typer.Option(False, "--snippet",
+                                 help="只写 http 段内容（放入 /etc/nginx/conf.d/），默认写完整的 nginx.conf"),
+) -> None:
+    """生成 nginx 缓存反向代理配置：缓存已发布媒体 /media/，其余路径直通管理后台。"""
+    from admin.proxy_config import ProxyConfigError, ProxySettings, write_config
+
+    try:
+        settings = ProxySettings(upstream=upstream, listen=listen, cache_dir=cache_dir, cache_size=cache_size,
+                                 upstream_ca=upstream_ca)
+    except ProxyConfigError as exc:
+        typer.echo(f"错误：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    write_config(file, settings, snippet=snippet)
+    typer.echo(f"已写入 {file}；检查：nginx -t -c {file.resolve()}" if not snippet else
+               f"已写入 {file}；放入 /etc/nginx/conf.d/ 后运行 nginx -t")
+    # The admin builds the published manifest URLs from its own HALL_ADMIN_URL.
+    typer.echo(f"管理后台和各终端的 HALL_ADMIN_URL 都要改为代理地址（http://<本机地址>:{listen.rpartition(':')[2]}），"
+               "清单和媒体地址由它生成", err=True)

@@ -106,6 +106,130 @@ class MediaProcess:
                 self._proc.kill()
 
 
+NGINX_MISSING = ("需要 nginx 才能测量缓存反向代理：请运行 apt-get install -y nginx-light（或 nginx）。\n"
+                 "nginx is needed for --media-proxy: install it with `apt-get install -y nginx-light` (or `nginx`).")
+
+
+class NginxMissing(RuntimeError):
+    pass
+
+
+def find_nginx() -> str:
+    import shutil
+
+    found = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
+    if found is None:
+        raise NginxMissing(NGINX_MISSING)
+    return found
+
+
+class ProxyProcess:
+    """Debian's nginx in front of the media route, with the configuration
+    ``hall admin nginx-config`` ships (``admin.proxy_config``), in the
+    foreground, unprivileged, everything in a temporary directory. Its access
+    log tells how many requests reached the origin."""
+
+    def __init__(self, upstream: str, *, cache_lock: bool = True) -> None:
+        self._cache_lock = cache_lock
+        self.binary = find_nginx()
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        # Its own directory, not inside the benchmark's (0700, root's): nginx runs as nobody.
+        self.dir = Path(tempfile.mkdtemp(prefix="hall-bench-nginx-"))
+        self.log = self.dir / "access.log"
+        self._upstream = upstream
+        self._proc: subprocess.Popen | None = None
+        self._log_offset = 0
+
+    def start(self) -> "ProxyProcess":
+        import socket
+
+        from admin.proxy_config import ProxySettings, write_config
+
+        (self.dir / "cache").mkdir()
+        # Workers on the infrastructure core(s) only, like the media route.
+        workers = str(max(1, len(os.sched_getaffinity(0))))
+        conf = write_config(self.dir / "nginx.conf", ProxySettings(
+            upstream=self._upstream, listen=f"127.0.0.1:{self.port}", cache_dir=self.dir / "cache",
+            cache_size="1g", worker_processes=workers,
+            worker_rlimit_nofile=raise_fd_limit(), cache_lock=self._cache_lock, access_log=self.log, runtime_dir=self.dir))
+        self.log.touch()
+        preexec = None
+        if os.geteuid() == 0:  # a root nginx would run its master as root: drop to nobody first
+            nobody = 65534
+            for path in [self.dir, *self.dir.rglob("*")]:
+                os.chown(path, nobody, nobody)
+
+            def preexec() -> None:
+                os.setgroups([])
+                os.setgid(nobody)
+                os.setuid(nobody)
+        self._proc = subprocess.Popen([self.binary, "-p", str(self.dir), "-e", str(self.dir / "error.log"),
+                                       "-c", str(conf)], stdout=subprocess.DEVNULL,
+                                      stderr=open(self.dir / "stderr.log", "wb"), preexec_fn=preexec)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and self._proc.poll() is None:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.05)
+        err = (self.dir / "stderr.log").read_text(errors="replace")[-2000:]
+        self.stop()
+        raise RuntimeError(f"nginx did not start: {err}")
+
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None
+        return self._proc.pid
+
+    def cpu_seconds(self) -> float:
+        """Master and workers together."""
+        import psutil
+
+        total = 0.0
+        try:
+            master = psutil.Process(self.pid)
+            for proc in [master, *master.children()]:
+                times = proc.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            pass
+        return total
+
+    def mark(self) -> None:
+        self._log_offset = self.log.stat().st_size
+
+    def since_mark(self) -> collections.Counter:
+        """Requests since ``mark()`` by outcome: "origin" for those that reached
+        the media route, and one count per cache status."""
+        counts: collections.Counter = collections.Counter()
+        with open(self.log, "rb") as fh:
+            fh.seek(self._log_offset)
+            for line in fh:
+                fields = line.split()
+                if len(fields) < 4:
+                    continue
+                counts[f"cache_{fields[1].decode()}"] += 1
+                if fields[2] != b"-":
+                    counts["origin"] += 1
+                if not fields[3].startswith(b"2") and not fields[3].startswith(b"3"):
+                    counts["errors"] += 1
+        return counts
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGQUIT)  # graceful: workers finish their requests
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(5)
+        import shutil
+
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def _serve_media(store_dir: str, port: int) -> None:
     from admin.media import MediaServer
     from content.store import MediaStore
@@ -197,7 +321,8 @@ def _manifest(store, version_tag: int, media_files: int):
 
 def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0, media_files: int = 3,
                    rounds: int = 3, timeout: float = 120.0, probes: int = 20,
-                   separate_cores: bool = True) -> dict[str, Any]:
+                   separate_cores: bool = True, media_proxy: bool = False,
+                   proxy_cache_lock: bool = True) -> dict[str, Any]:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -207,6 +332,8 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
     from content.store import MediaStore
 
     console = Console(stderr=True)
+    if media_proxy:
+        find_nginx()  # before anything is started
     processes = processes or max(1, -(-devices // ENDPOINTS_PER_WORKER))
     cores = split_cores() if separate_cores else None
     saved_affinity = os.sched_getaffinity(0) if cores else None
@@ -228,8 +355,18 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
     # The admin is its own process in production: its media server must not
     # share a GIL with the collector of 5,000 reports.
     server = MediaProcess(workdir / "admin-media").start()
+    proxy: ProxyProcess | None = None
+    if media_proxy:
+        try:
+            proxy = ProxyProcess(server.url, cache_lock=proxy_cache_lock).start()
+        except BaseException:
+            server.stop()
+            broker_proc.terminate()
+            raise
+    # What the endpoints (and the manifest URLs in desired states) point at.
+    media_url = proxy.url if proxy is not None else server.url
     settings = HallSettings(_env_file=None, mqtt_port=port, site_id="bench", data_dir=fleet_dir,
-                            public_key=signer.public_key_b64, admin_url=server.url)
+                            public_key=signer.public_key_b64, admin_url=media_url)
     workers: list[subprocess.Popen] = []
     per = [devices // processes + (1 if i < devices % processes else 0) for i in range(processes)]
     offset = 0
@@ -238,7 +375,7 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
         workers.append(subprocess.Popen(
             [sys.executable, "-m", "broker.bench_push", json.dumps(
                 {"port": port, "offset": offset, "count": count, "data_dir": str(fleet_dir),
-                 "public_key": signer.public_key_b64, "admin_url": server.url,
+                 "public_key": signer.public_key_b64, "admin_url": media_url,
                  "pace": processes / CONNECT_RATE})],
             env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / f"worker-{offset}.log", "wb"),
             preexec_fn=(lambda: os.sched_setaffinity(0, cores[1])) if cores else None))
@@ -313,7 +450,7 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
         await collector.start()
         if not await collector.wait_connected(10):
             raise RuntimeError("collector could not connect")
-        publisher = Publisher(site_id="bench", public_url=server.url, store=store, signer=signer,
+        publisher = Publisher(site_id="bench", public_url=media_url, store=store, signer=signer,
                               state_file=workdir / "publish.json", client=collector)
 
         async def wait_for(predicate, what: str, progress, task) -> float:
@@ -331,6 +468,8 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
         busy: list[float] = []  # broker CPU seconds per round
         fanouts: list[float] = []  # publish -> broker delivered to its last subscriber
         media_busy: list[float] = []  # media server CPU seconds per round
+        proxy_busy: list[float] = []  # nginx CPU seconds per round (master + workers)
+        proxy_rounds: list[dict[str, int]] = []  # per round: requests by cache status, origin fetches
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=console, transient=False) as progress:
             task = progress.add_task(f"{devices} 个终端上线", total=devices)
@@ -344,6 +483,9 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
             for r in range(1, rounds + 1):
                 manifest = _manifest(store, r, media_files)
                 cpu0, media0 = broker_cpu(), media_cpu()
+                if proxy is not None:
+                    proxy.mark()
+                    proxy0 = proxy.cpu_seconds()
                 t0 = time.monotonic()
                 version = publisher.publish(manifest).version
                 task = progress.add_task(f"第 {r} 轮发布 v{version}", total=devices)
@@ -351,6 +493,9 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
                 times = [t - t0 for t in applied_at[version].values()]
                 busy.append(broker_cpu() - cpu0)
                 media_busy.append(media_cpu() - media0)
+                if proxy is not None:
+                    proxy_busy.append(proxy.cpu_seconds() - proxy0)
+                    proxy_rounds.append(dict(proxy.since_mark()))
                 latencies += times
                 spans.append(max(times))
                 if probes:
@@ -363,7 +508,7 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
         memory = {"workers_rss_mb": rss_mb(workers), "broker_rss_mb": rss_mb([broker_proc])}
         await collector.stop()
         return {"latencies": latencies, "spans": spans, "broker_cpu_s": busy, "fanouts": fanouts,
-                "media_cpu_s": media_busy,
+                "media_cpu_s": media_busy, "proxy_cpu_s": proxy_busy, "proxy_rounds": proxy_rounds,
                 "connect_s": connect_s, **memory}
 
     try:
@@ -379,6 +524,8 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if proxy is not None:
+            proxy.stop()
         server.stop()
         broker_proc.terminate()
         broker_proc.wait(10)
@@ -417,12 +564,23 @@ def run_push_bench(*, devices: int, broker: str = "embedded", processes: int = 0
         "cores": ({"infrastructure": sorted(cores[0]), "simulated_endpoints": sorted(cores[1])}
                   if cores else "shared"),
         "device_caches_on": "tmpfs" if str(fleet_dir).startswith("/dev/shm") else "disk",
+        "media_proxy": ("nginx" if proxy_cache_lock else "nginx, proxy_cache_lock off") if media_proxy else None,
     }
-    table = Table(title=f"发布 → 已应用 · {devices} 个终端 · {broker}")
+    if media_proxy:
+        result["proxy_cpu_percent"] = round(100 * statistics.mean(raw["proxy_cpu_s"]) / span, 1)
+        # requests that reached the media route, per timed round (the rest were cache hits)
+        result["origin_fetches_per_round"] = [r.get("origin", 0) for r in raw["proxy_rounds"]]
+        result["proxy_requests_per_round"] = [sum(v for k, v in r.items() if k.startswith("cache_"))
+                                              for r in raw["proxy_rounds"]]
+        result["proxy_rounds"] = raw["proxy_rounds"]
+    table = Table(title=f"发布 → 已应用 · {devices} 个终端 · {broker}" + (" · nginx 缓存" if media_proxy else ""))
     for key in ("p50_ms", "p99_ms", "max_ms", "applied", "failed", "messages_per_s", "http_fetches_per_s",
                 "broker_cpu_percent", "media_server_cpu_percent", "media_mb_per_s", "broker_fanout_ms_mean", "broker_fanout_ms_max",
                 "all_online_s", "workers_rss_mb"):
         table.add_row(key, str(result[key]))
+    for key in ("proxy_cpu_percent", "origin_fetches_per_round", "proxy_requests_per_round"):
+        if key in result:
+            table.add_row(key, str(result[key]))
     console.print(table)
     return result
 

@@ -274,14 +274,21 @@ def bench_push(
     processes: int = typer.Option(0, help="模拟终端分布在几个进程里（0 = 自动）"),
     media: int = typer.Option(3, help="每次发布新增的媒体文件数"),
     separate_cores: bool = typer.Option(True, help="模拟终端独占一个 CPU 核，消息服务器和媒体服务用其余的核"),
+    media_proxy: bool = typer.Option(False, "--media-proxy", help="终端经 nginx 缓存反向代理取媒体（需要已安装 nginx）"),
+    proxy_cache_lock: bool = typer.Option(True, help="代理合并同一新文件的并发请求（proxy_cache_lock，对比时可关）"),
     as_json: bool = typer.Option(False, "--json", help="最后一行输出 JSON"),
 ) -> None:
     """发布新清单，测量 N 个真实 MQTT 终端从发布到上报已应用的延迟 (p50/p99)。"""
     setup_logging()
-    from .bench_push import run_push_bench
+    from .bench_push import NginxMissing, run_push_bench
 
-    result = run_push_bench(devices=devices, broker=broker, processes=processes, media_files=media,
-                            separate_cores=separate_cores)
+    try:
+        result = run_push_bench(devices=devices, broker=broker, processes=processes, media_files=media,
+                                separate_cores=separate_cores, media_proxy=media_proxy,
+                                proxy_cache_lock=proxy_cache_lock)
+    except NginxMissing as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
 
@@ -295,14 +302,22 @@ def bench_fleet(
     rounds: int = typer.Option(2, help="预热之后的发布轮数"),
     probes: int = typer.Option(20, help="测量消息服务器分发耗时的轻量订阅者数量（0 = 不测）"),
     separate_cores: bool = typer.Option(True, help="模拟终端独占一个 CPU 核，消息服务器和媒体服务用其余的核"),
+    media_proxy: bool = typer.Option(False, "--media-proxy", help="终端经 nginx 缓存反向代理取媒体（需要已安装 nginx）"),
+    proxy_cache_lock: bool = typer.Option(True, help="代理合并同一新文件的并发请求（proxy_cache_lock，对比时可关）"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """大规模：在 Mosquitto 上对 1,000 / 5,000 个终端发布，测延迟、消息服务器 CPU 和媒体吞吐。"""
     setup_logging()
-    from .bench_push import run_push_bench
+    from .bench_push import NginxMissing, run_push_bench
 
-    results = [run_push_bench(devices=n, broker=broker, media_files=media, processes=processes, rounds=rounds,
-                              timeout=300, probes=probes, separate_cores=separate_cores) for n in devices]
+    try:
+        results = [run_push_bench(devices=n, broker=broker, media_files=media, processes=processes, rounds=rounds,
+                                  timeout=300, probes=probes, separate_cores=separate_cores, media_proxy=media_proxy,
+                                  proxy_cache_lock=proxy_cache_lock)
+                   for n in devices]
+    except NginxMissing as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps({"benchmark": "fleet", "runs": results}, ensure_ascii=False))
 
