@@ -67,6 +67,9 @@ def member_face_page(member_id: str, request: Request, session: SessionDep, user
 
     if user is None:
         return _login_redirect(request)
+    if user.role not in FACE_ROLES:
+        # The same roles as the API's status read: enrolment state is personal data too (docs/security.md §3).
+        return page(request, "forbidden.html", user)
     member = session.get(Member, member_id)
     if member is None:
         return page(request, "notfound.html", user)
@@ -76,7 +79,7 @@ def member_face_page(member_id: str, request: Request, session: SessionDep, user
     enrolled_at = _hall_time(record.enrolled_at) if record is not None else None
     return page(request, "member_face.html", user, member=member, branch=branch, record=record,
                 enrolled_at=enrolled_at,
-                problem=state.problem, operator_hint=OPERATOR_HINT, can_enrol=user.role in FACE_ROLES,
+                problem=state.problem, operator_hint=OPERATOR_HINT,
                 max_photos=MAX_PHOTOS, max_mb=MAX_PHOTO_BYTES // (1024 * 1024),
                 page_data={"memberId": member.id, "memberName": member.name, "maxPhotos": MAX_PHOTOS,
                            "maxBytes": MAX_PHOTO_BYTES, "consent": member.consent_face,
