@@ -137,6 +137,7 @@ def test_refusals_are_explained_on_the_page(browser, faces_admin, face_photos, t
     page = watched.page
     page.goto(f"{url}/members")
     assert row(page, "m-b").locator(".face-enrol").is_visible()
+    page.screenshot(path=str(tmp_path / "members-tablet.png"), full_page=True)
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
     page.goto(f"{url}/members/m-b/face")
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
