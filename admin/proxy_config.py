@@ -20,7 +20,8 @@ Why these directives:
 - keep-alive to the upstream (HTTP/1.1, ``Connection ""``), with an idle
   timeout below uvicorn's 5 s so nginx never reuses a connection the admin is
   closing;
-- only ``/media/`` is cached; the editor, the API and uploads pass through.
+- only ``/media/`` is cached; the editor, the API and uploads pass through,
+  with the browser's ``Host`` (the admin compares it with ``Origin``).
 """
 
 from __future__ import annotations
@@ -97,7 +98,9 @@ def _proxy_common(s: ProxySettings) -> list[str]:
         "proxy_http_version 1.1;",
         'proxy_set_header Connection "";',
         "proxy_set_header Host $http_host;",
-        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        # Replaced, not appended to: this proxy is the edge, and a chain a client
+        # wrote itself must not reach the admin's per-address login limit.
+        "proxy_set_header X-Forwarded-For $remote_addr;",
         "proxy_set_header X-Forwarded-Proto $scheme;",
     ]
     if s.upstream_scheme == "https":

@@ -276,6 +276,7 @@ def bench_push(
     separate_cores: bool = typer.Option(True, help="模拟终端独占一个 CPU 核，消息服务器和媒体服务用其余的核"),
     media_proxy: bool = typer.Option(False, "--media-proxy", help="终端经 nginx 缓存反向代理取媒体（需要已安装 nginx）"),
     proxy_cache_lock: bool = typer.Option(True, help="代理合并同一新文件的并发请求（proxy_cache_lock，对比时可关）"),
+    proxy_prime: bool = typer.Option(False, help="发布方先经代理取一遍新清单和媒体再通知终端（预热缓存）"),
     as_json: bool = typer.Option(False, "--json", help="最后一行输出 JSON"),
 ) -> None:
     """发布新清单，测量 N 个真实 MQTT 终端从发布到上报已应用的延迟 (p50/p99)。"""
@@ -285,7 +286,7 @@ def bench_push(
     try:
         result = run_push_bench(devices=devices, broker=broker, processes=processes, media_files=media,
                                 separate_cores=separate_cores, media_proxy=media_proxy,
-                                proxy_cache_lock=proxy_cache_lock)
+                                proxy_cache_lock=proxy_cache_lock, proxy_prime=proxy_prime)
     except NginxMissing as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
@@ -304,6 +305,7 @@ def bench_fleet(
     separate_cores: bool = typer.Option(True, help="模拟终端独占一个 CPU 核，消息服务器和媒体服务用其余的核"),
     media_proxy: bool = typer.Option(False, "--media-proxy", help="终端经 nginx 缓存反向代理取媒体（需要已安装 nginx）"),
     proxy_cache_lock: bool = typer.Option(True, help="代理合并同一新文件的并发请求（proxy_cache_lock，对比时可关）"),
+    proxy_prime: bool = typer.Option(False, help="发布方先经代理取一遍新清单和媒体再通知终端（预热缓存）"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """大规模：在 Mosquitto 上对 1,000 / 5,000 个终端发布，测延迟、消息服务器 CPU 和媒体吞吐。"""
@@ -313,7 +315,7 @@ def bench_fleet(
     try:
         results = [run_push_bench(devices=n, broker=broker, media_files=media, processes=processes, rounds=rounds,
                                   timeout=300, probes=probes, separate_cores=separate_cores, media_proxy=media_proxy,
-                                  proxy_cache_lock=proxy_cache_lock)
+                                  proxy_cache_lock=proxy_cache_lock, proxy_prime=proxy_prime)
                    for n in devices]
     except NginxMissing as exc:
         typer.echo(str(exc), err=True)

@@ -108,6 +108,8 @@ def test_media_location_caches_by_upstream_headers_with_a_lock_and_keepalive(tmp
     assert find(body, "proxy_cache_lock", "on")
     assert find(body, "proxy_http_version", "1.1")
     assert find(body, "proxy_set_header", "Connection", "")
+    assert find(body, "proxy_set_header", "Host", "$http_host")  # the admin checks Origin against it
+    assert find(body, "proxy_set_header", "X-Forwarded-For", "$remote_addr")  # not a client-written chain
     # requests with credentials are neither answered from nor stored in the cache
     assert find(body, "proxy_no_cache", "$http_authorization", "$http_cookie")
     assert find(body, "proxy_cache_bypass", "$http_authorization", "$http_cookie")
