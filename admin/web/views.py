@@ -234,17 +234,23 @@ def meeting_page(meeting_id: str, request: Request, session: SessionDep, user: O
     return page(request, "meeting.html", user, item=item)
 
 
+ROSTER_ROLES = ("editor", "auditor", "admin")
+
+
 @router.get("/members", response_class=HTMLResponse)
 def members_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     if user is None:
         return _login_redirect(request)
-    members = list(session.scalars(select(Member).order_by(Member.member_no).limit(500)))
+    # The roster is personal data: the same roles as GET /api/members (docs/security.md, S11);
+    # everyone else still sees the organisation tree.
+    can_roster = user.role in ROSTER_ROLES
+    members = list(session.scalars(select(Member).order_by(Member.member_no).limit(500))) if can_roster else []
     branches = list(session.scalars(select(Item).where(Item.kind == "organisation", Item.retired.is_(False))
                                     .order_by(Item.id)))
     from admin.web.face_pages import FACE_ROLES, face_state
 
     can_face = user.role in FACE_ROLES
-    return page(request, "members.html", user, members=members, branches=branches,
+    return page(request, "members.html", user, members=members, branches=branches, can_roster=can_roster,
                 tree=branch_tree(session, branches), can_face=can_face,
                 faces=face_state(request.app.state.ctx) if can_face else None)
 

@@ -187,11 +187,12 @@ def test_refusals_are_explained_on_the_page(browser, faces_admin, face_photos, t
     page.screenshot(path=str(tmp_path / "face-refused.png"), full_page=True)
     assert watched.close() == []
 
-    # A reviewer may not enrol: no face column or buttons on the list, no form on the page.
+    # A reviewer may not enrol: no roster (personal data), no face buttons, no form on the page.
     watched = Watched(browser, url, "shenhe")
     page = watched.page
     page.goto(f"{url}/members")
-    assert page.locator(".face-enrol, .face-delete").count() == 0 and "人脸数据" not in page.inner_text("#members")
+    assert page.locator(".face-enrol, .face-delete, #members").count() == 0
+    assert page.locator("#roster-hidden").is_visible() and "李四" not in page.inner_text("main")
     page.goto(f"{url}/members/m-b/face")
     assert "没有权限" in page.inner_text("main") and "李四" not in page.inner_text("main")
     assert page.locator("#face-form, #face-delete, #face-status").count() == 0

@@ -84,3 +84,15 @@ def test_phone_is_not_copied_into_the_audit_log(hall, people):
     export = hall["auditor"].get("/api/audit/export.csv")
     assert export.status_code == 200 and "member_save" in export.text
     assert PHONE not in export.text
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_roster_page_follows_the_api(hall, people, role):
+    """The web page holds the same personal data as GET /api/members: the same
+    roles see the roster; the others see the organisation tree and a note."""
+    page = hall[role].get("/members")
+    assert page.status_code == 200 and "党组织" in page.text
+    if role in ROSTER:
+        assert "钱学林" in page.text and "00101" in page.text
+    else:
+        assert "钱学林" not in page.text and "00101" not in page.text and 'id="roster-hidden"' in page.text
