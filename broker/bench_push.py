@@ -8,6 +8,9 @@ The publisher and the collector of reports run in this process, the admin's
 media route in another; latency is measured on one clock (monotonic), from the
 publish call to the arrival of each device's "applied" report. Bare-socket
 probes (``broker.bench_probe``) measure the broker's own fan-out next to it.
+With ``media_proxy`` the endpoints fetch through nginx (``ProxyProcess``, the
+configuration of ``hall admin nginx-config``) and the origin fetches per round
+are counted from its access log.
 """
 
 from __future__ import annotations
@@ -152,8 +155,8 @@ class ProxyProcess:
         workers = str(max(1, len(os.sched_getaffinity(0))))
         conf = write_config(self.dir / "nginx.conf", ProxySettings(
             upstream=self._upstream, listen=f"127.0.0.1:{self.port}", cache_dir=self.dir / "cache",
-            cache_size="1g", worker_processes=workers,
-            worker_rlimit_nofile=raise_fd_limit(), cache_lock=self._cache_lock, access_log=self.log, runtime_dir=self.dir))
+            cache_size="1g", worker_processes=workers, worker_rlimit_nofile=raise_fd_limit(),
+            cache_lock=self._cache_lock, access_log=self.log, runtime_dir=self.dir))
         self.log.touch()
         preexec = None
         if os.geteuid() == 0:  # a root nginx would run its master as root: drop to nobody first
