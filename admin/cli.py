@@ -191,6 +191,7 @@ def nginx_config(
     cache_dir: Path = typer.Option(Path("/var/cache/nginx/hall-media"), "--cache-dir", help="缓存目录"),
     cache_size: str = typer.Option("20g", "--cache-size", help="缓存上限，如 20g、500m"),
     upstream_ca: Optional[Path] = typer.Option(None, "--upstream-ca", help="上游为 HTTPS 时用于校验的 CA 证书"),
+    user: str = typer.Option("www-data", "--user", help="nginx 工作进程的系统用户（完整配置文件用）"),
     snippet: bool = typer.Option(False, "--snippet",
                                  help="只写 http 段内容（放入 /etc/nginx/conf.d/），默认写完整的 nginx.conf"),
 ) -> None:
@@ -199,11 +200,16 @@ def nginx_config(
 
     try:
         settings = ProxySettings(upstream=upstream, listen=listen, cache_dir=cache_dir, cache_size=cache_size,
-                                 upstream_ca=upstream_ca)
+                                 upstream_ca=upstream_ca, user=user)
     except ProxyConfigError as exc:
         typer.echo(f"错误：{exc}", err=True)
         raise typer.Exit(2) from exc
     write_config(file, settings, snippet=snippet)
+    try:
+        # nginx creates only the last level itself (owned by its worker user).
+        cache_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        typer.echo(f"请先创建缓存目录的上级目录：mkdir -p {cache_dir.parent}", err=True)
     typer.echo(f"已写入 {file}；检查：nginx -t -c {file.resolve()}" if not snippet else
                f"已写入 {file}；放入 /etc/nginx/conf.d/ 后运行 nginx -t")
     # The admin builds the published manifest URLs from its own HALL_ADMIN_URL.

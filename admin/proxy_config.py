@@ -55,6 +55,7 @@ class ProxySettings:
     # Off only to measure the herd without it: waiters poll the lock every 500 ms.
     cache_lock: bool = True
     worker_processes: str = "auto"
+    user: str | None = None  # the workers' user when nginx starts as root (Debian: www-data)
     worker_connections: int = 16384
     worker_rlimit_nofile: int = 65536
     upstream_keepalive: int = 64
@@ -76,7 +77,7 @@ class ProxySettings:
         host, sep, port = self.listen.rpartition(":")
         if not sep or not port.isdigit() or not host:
             raise ProxyConfigError(f"监听地址应形如 0.0.0.0:8080，而不是 {self.listen!r}")
-        for value in (str(self.cache_dir), self.listen, self.upstream):
+        for value in (str(self.cache_dir), self.listen, self.upstream, self.user or ""):
             if any(ch in value for ch in ';{}"\'\n\\ '):
                 raise ProxyConfigError(f"不允许的字符：{value!r}")
 
@@ -155,6 +156,8 @@ def http_block(s: ProxySettings) -> str:
 def standalone(s: ProxySettings) -> str:
     """A complete nginx.conf (``nginx -t -c FILE``, ``nginx -c FILE``)."""
     head = [f"worker_processes {s.worker_processes};", f"worker_rlimit_nofile {s.worker_rlimit_nofile};"]
+    if s.user is not None:
+        head.insert(0, f"user {s.user};")
     http = ["default_type application/octet-stream;", "sendfile on;", "tcp_nopush on;", "tcp_nodelay on;"]
     if s.runtime_dir is not None:
         r = s.runtime_dir

@@ -154,6 +154,7 @@ def test_cli_writes_full_file_and_snippet(tmp_path):
     assert r.exit_code == 0, r.output
     conf = parse(full.read_text())
     assert find(conf, "events") and find(conf, "http")
+    assert find(conf, "user", "www-data")  # Debian's nginx user, for the cache directory's owner
     http = find(conf, "http")[0][2]
     assert find(http, "upstream", "hall_admin")[0][2][0][1] == ["10.0.0.5:8000"]
     assert "max_size=2g" in find(http, "proxy_cache_path")[0][1]
