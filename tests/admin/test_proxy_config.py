@@ -280,3 +280,52 @@ def test_bench_without_nginx_says_so_in_chinese_and_english_before_starting_anyt
     assert r.exit_code == 2
     assert "需要 nginx" in r.output and "nginx is needed" in r.output
     assert "apt-get install -y nginx-light" in r.output
+
+
+@needs_nginx
+def test_behind_nginx_the_real_admin_keeps_drafts_private_and_caches_what_it_published(live_admin, news, png_bytes):
+    """The whole admin behind the proxy: a draft fetched by a signed-in editor is
+    never served to anyone else afterwards, a published picture is fetched from
+    the admin once, and the API and uploads pass through."""
+    import httpx
+
+    from broker.bench_push import ProxyProcess
+
+    proxy = ProxyProcess(live_admin.url).start()
+    try:
+        def via(role: str | None) -> httpx.Client:
+            headers = {"Authorization": f"Bearer {live_admin.tokens[role]}"} if role else {}
+            return httpx.Client(base_url=proxy.url, headers=headers, timeout=10)
+
+        editor, anon = via("editor"), via(None)
+        published = editor.post("/api/media", files={"file": ("a.png", png_bytes(color=(7, 7, 7)), "image/png")})
+        draft = editor.post("/api/media", files={"file": ("b.png", png_bytes(color=(6, 6, 6)), "image/png")})
+        assert published.status_code == draft.status_code == 201, draft.text
+        url, draft_url = published.json()["url"], draft.json()["url"]
+        assert anon.get(draft_url).status_code == 401
+        seen = editor.get(draft_url)
+        assert seen.status_code == 200 and seen.headers["cache-control"].startswith("private")
+        assert anon.get(draft_url).status_code == 401  # not kept for the next asker
+        assert anon.get(url).status_code == 401  # not published yet: 401 is not cached either
+
+        ref = {k: published.json()[k] for k in ("sha256", "mime", "size", "name", "width", "height")}
+        item = editor.post("/api/items", json={"data": news("代理测试", images=[ref])}).json()["id"]
+        assert editor.post(f"/api/items/{item}/submit").status_code == 200
+        assert via("reviewer").post(f"/api/items/{item}/approve", json={}).status_code == 200
+        publisher = via("publisher")
+        assert publisher.post(f"/api/items/{item}/publish").status_code == 200
+        assert publisher.post("/api/playlists", json={"id": "loop", "name": "轮播", "entries": [
+            {"item_id": item, "duration_s": 10}]}).status_code == 201
+        assert publisher.post("/api/groups", json={"name": "lobby", "default_playlist_id": "loop"}).status_code == 201
+        assert publisher.post("/api/groups/lobby/publish").status_code == 200
+
+        proxy.mark()
+        statuses = [anon.get(url) for _ in range(5)]
+        assert [r.status_code for r in statuses] == [200] * 5
+        assert statuses[0].headers["x-cache-status"] == "MISS"
+        assert {r.headers["x-cache-status"] for r in statuses[1:]} == {"HIT"}
+        assert statuses[-1].content == png_bytes(color=(7, 7, 7))
+        assert proxy.since_mark()["origin"] == 1
+        assert anon.get(draft_url).status_code == 401  # the draft still is not
+    finally:
+        proxy.stop()
