@@ -326,6 +326,10 @@ def test_behind_nginx_the_real_admin_keeps_drafts_private_and_caches_what_it_pub
         assert {r.headers["x-cache-status"] for r in statuses[1:]} == {"HIT"}
         assert statuses[-1].content == png_bytes(color=(7, 7, 7))
         assert proxy.since_mark()["origin"] == 1
+        # a resumed download: ranges answered from the cache
+        part = anon.get(url, headers={"Range": "bytes=5-104"})
+        assert part.status_code == 206 and part.content == png_bytes(color=(7, 7, 7))[5:105]
+        assert part.headers["x-cache-status"] == "HIT"
         assert anon.get(draft_url).status_code == 401  # the draft still is not
     finally:
         proxy.stop()
