@@ -9,7 +9,7 @@ WANT_TEST=0
 
 # Debian packages the hall needs at run time, and those only the tests need.
 RUNTIME_DEBS="mosquitto espeak-ng libespeak-ng1 libportaudio2 sox libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1 fonts-wqy-microhei"
-TEST_DEBS="xvfb xauth chromium chromium-driver tesseract-ocr tesseract-ocr-chi-sim imagemagick postgresql"
+TEST_DEBS="xvfb xauth chromium chromium-driver tesseract-ocr tesseract-ocr-chi-sim imagemagick postgresql nginx-light"
 DEBS="$RUNTIME_DEBS"
 [ "$WANT_TEST" = 1 ] && DEBS="$DEBS $TEST_DEBS"
 
