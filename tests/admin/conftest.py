@@ -4,6 +4,7 @@ and API clients logged in as each of them."""
 from __future__ import annotations
 
 import io
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,6 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 PASSWORD = "correct-horse-battery"
+# Debian's chromium, never a browser download; flags that keep it off the (closed) network.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
 ROLE_USERS = {"editor": "bianji", "editor2": "bianji2", "reviewer": "shenhe", "reviewer2": "shenhe2",
               "publisher": "fabu", "publisher2": "fabu2", "admin": "guanli", "auditor": "shenji"}
 
@@ -85,6 +90,19 @@ def hall(settings, template_dir) -> Iterator[Hall]:
         clients[role] = client
     yield Hall(app=app, ctx=ctx, anon=anon, clients=clients)
     ctx.engine.dispose()
+
+
+@pytest.fixture
+def browser():
+    """A headless Debian chromium for one test (Playwright)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def png_bytes(size=(64, 48), color=(200, 30, 30)) -> bytes:

@@ -5,33 +5,25 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.admin.test_browser import ARGS, CHROMIUM, pytestmark  # noqa: F401  (same skip rule)
+from tests.admin.test_browser import pytestmark  # noqa: F401  (same skip rule)
 
 
-def test_api_docs_render_from_local_files_only(live_admin):
-    from playwright.sync_api import sync_playwright
-
+def test_api_docs_render_from_local_files_only(live_admin, browser):
     admin_host = urlsplit(live_admin.url).netloc
     requested: list[str] = []
     problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_page()
-            page.on("request", lambda r: requested.append(r.url))
-            page.on("pageerror", lambda exc: problems.append(str(exc)))
-            page.on("console", lambda msg: problems.append(msg.text)
-                    if msg.type == "error" and "Content Security Policy" in msg.text else None)
-            response = page.goto(f"{live_admin.url}/docs")
-            assert response.status == 200
-            assert "script-src 'self'" in response.headers["content-security-policy"]
-            assert "unsafe-inline" not in response.headers["content-security-policy"].split("script-src")[1] \
-                .split(";")[0]
-            # Swagger UI drew the operations of the admin's schema.
-            page.wait_for_selector("text=设备实时列表", timeout=30_000)
-            assert page.locator(".opblock").count() > 20
-        finally:
-            browser.close()
+    page = browser.new_page()
+    page.on("request", lambda r: requested.append(r.url))
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("console", lambda msg: problems.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    response = page.goto(f"{live_admin.url}/docs")
+    assert response.status == 200
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "unsafe-inline" not in response.headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    # Swagger UI drew the operations of the admin's schema.
+    page.wait_for_selector("text=设备实时列表", timeout=30_000)
+    assert page.locator(".opblock").count() > 20
     foreign = [u for u in requested if urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc != admin_host]
     assert foreign == []
     assert problems == []

@@ -10,20 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.admin.test_browser import ARGS, CHROMIUM, PASSWORD, pytestmark  # noqa: F401  (same skip rule)
+from tests.admin.conftest import PASSWORD
+from tests.admin.test_browser import pytestmark  # noqa: F401  (same skip rule)
 from tests.robot.face_fixtures import face_photos, face_pipeline  # noqa: F401  (fixtures)
 
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def install_faces(admin, *, keyed: bool, pipeline=None):

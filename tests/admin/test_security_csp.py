@@ -4,9 +4,8 @@ reports no CSP violation and no script error. Headless Debian chromium."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.admin.test_browser import ARGS, CHROMIUM, PASSWORD, pytestmark  # noqa: F401  (same skip rule)
+from tests.admin.conftest import PASSWORD
+from tests.admin.test_browser import pytestmark  # noqa: F401  (same skip rule)
 
 # page -> a selector whose text only the page's script fills in
 PAGES = {
@@ -24,17 +23,6 @@ PAGES = {
     "/users": None,
 }
 
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def test_every_page_runs_under_the_csp(browser, live_admin, news):
