@@ -26,24 +26,6 @@ log = logging.getLogger(__name__)
 IDLE_EXIT_S = 5.0
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that after a crash it holds either the
-    old or the new bytes, and the new ones once this returns."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        try:
-            write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
 def append_durably(path: Path, data: bytes) -> None:
     """Append ``data`` and fsync; a crash mid-write leaves at most a torn last
     line, which the reader drops."""

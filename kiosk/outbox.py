@@ -17,8 +17,9 @@ import threading
 from pathlib import Path
 
 from broker.messages import LearningPoints
+from content.store import write_atomic
 
-from .durable import DiskWriter, write_atomic
+from .durable import DiskWriter
 
 log = logging.getLogger(__name__)
 

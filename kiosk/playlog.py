@@ -19,9 +19,9 @@ import threading
 from pathlib import Path
 
 from broker.messages import PlayRecord, new_id
-from content.store import fsync_dir
+from content.store import fsync_dir, write_atomic
 
-from .durable import DiskWriter, append_durably, write_atomic
+from .durable import DiskWriter, append_durably
 
 log = logging.getLogger(__name__)
 

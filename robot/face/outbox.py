@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 from broker.messages import CheckIn, MessageError
+from content.store import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +106,4 @@ class CheckInOutbox:
 
     @staticmethod
     def _atomic_write(path: Path, data: bytes) -> None:
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_atomic(path, data)
