@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
+from admin.deps import cached_reader
 from admin.media_access import media_access
 from content.store import MediaStore
 
@@ -65,9 +66,11 @@ def media_router(store: MediaStore) -> APIRouter:
                 and not await run_in_threadpool(access.is_public, sha256):
             # Not published (a draft's upload, a screenshot): only for signed-in users,
             # and never kept by a shared cache.
-            if not await run_in_threadpool(access.signed_in, request):
+            try:
+                await cached_reader(request)  # the same sign-in check as the admin's other reads
+            except HTTPException:
                 raise HTTPException(status_code=401, detail="该媒体尚未发布，请先登录",
-                                    headers={"WWW-Authenticate": "Bearer"})
+                                    headers={"WWW-Authenticate": "Bearer"}) from None
             headers["Cache-Control"] = PRIVATE
         if etag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)

@@ -83,24 +83,6 @@ class MediaAccess:
         self._public.add(sha)
         self._public.update(manifest.media_refs())
 
-    def signed_in(self, request: Request) -> bool:
-        """A valid user session cookie or API token (no CSRF: this is a read)."""
-        from admin.crud import users as crud_users
-        from admin.deps import SESSION_COOKIE
-
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        candidates = []
-        if scheme.lower() == "bearer" and value.strip():
-            candidates.append((value.strip(), "api"))
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if cookie:
-            candidates.append((cookie, "session"))
-        if not candidates:
-            return False
-        with self.ctx.sessions() as session:
-            return any(crud_users.resolve_token(session, secret=secret, kind=kind) is not None
-                       for secret, kind in candidates)
-
 
 def media_access(request: Request) -> MediaAccess | None:
     """The admin's access rule, or None for a bare media server (benchmarks,
