@@ -70,6 +70,19 @@ def check_overrides(path: Path) -> CheckResult:
     return CheckResult("拼音覆盖表", True, f"{path}：{len(table)} 条")
 
 
+def check_encoder(name: str) -> CheckResult:
+    from .semantic import EncoderUnavailable, load_encoder
+
+    if name == "none":
+        return CheckResult("句向量模型", True, "未启用（HALL_ROBOT_ENCODER=none）：只按关键词检索，换种说法的问题更容易答不上",
+                           optional=True)
+    try:
+        encoder = load_encoder(name)
+    except EncoderUnavailable as exc:
+        return CheckResult("句向量模型", False, f"{exc}；没有它机器人仍按关键词检索", optional=True)
+    return CheckResult("句向量模型", True, f"{encoder.name}（离线，随软件包安装）")
+
+
 def run_checks(settings: RobotSettings, *, model_dir: Path | None = None) -> list[CheckResult]:
     return [
         check_model(model_dir or settings.vosk_model_dir),
@@ -77,4 +90,5 @@ def run_checks(settings: RobotSettings, *, model_dir: Path | None = None) -> lis
         check_speaker(),
         check_voice(settings),
         check_overrides(settings.pinyin_overrides_file),
+        check_encoder(settings.robot_encoder),
     ]

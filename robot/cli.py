@@ -69,8 +69,10 @@ def ask(
     """回答一个问题（或 --batch 文件中的每一行），不用麦克风和消息服务器。"""
     from .dialogue import DialogueManager, Session
 
+    from .settings import RobotSettings
+
     knowledge = _load_kb(kb)
-    manager = DialogueManager(knowledge)
+    manager = DialogueManager(knowledge, encoder=RobotSettings().robot_encoder)
     if batch is not None:
         try:
             questions = [line.strip() for line in batch.read_text(encoding="utf-8").splitlines()]

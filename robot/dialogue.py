@@ -79,9 +79,9 @@ class Session:
 
 
 class DialogueManager:
-    def __init__(self, kb: KnowledgeBase, recognizer: IntentRecognizer | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, recognizer: IntentRecognizer | None = None, *, encoder="use") -> None:
         self.kb = kb
-        self.recognizer = recognizer or IntentRecognizer(kb)
+        self.recognizer = recognizer or IntentRecognizer(kb, encoder=encoder)
 
     # -- the one entry point ---------------------------------------------------
     def respond(self, text: str, session: Session | None = None) -> Reply:

@@ -83,7 +83,8 @@ def evaluate(recognizer: IntentRecognizer, cases: Iterable[dict[str, Any]]) -> E
     report.top1 = round(top1 / f, 4)
     report.answered_right = round(answered / f, 4)
     report.ask_back_rate = round(asked / f, 4)
-    report.ask_back_recoverable = round(recoverable / max(asked, 1), 4)
+    # No ask-back at all: none offered the wrong candidates.
+    report.ask_back_recoverable = round(recoverable / asked, 4) if asked else 1.0
     report.wrong_confident_rate = round(wrong / n, 4)
     report.intent_accuracy = round(intent_ok / n, 4)
     return report

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .commands import CommandMatcher
 from .knowledge import KnowledgeBase
 from .rerank import TypeReranker
 from .retrieval import Candidate, FaqRanker, closest_exhibits, exhibit_mentions
@@ -35,8 +36,10 @@ _PUNCT = re.compile(r"[\s，。！？,.!?、；;：:“”\"'（）()…]+")
 _MOVE = re.compile(r"(带|领|陪)(我|我们|大家|咱们)?(去|到|过去|前往|参观|看)|(我|我们)?(想|要)(去|到)|(前往|走到|过去看)|"
                    r"(我|我们)(想|要)(看看|看一看|参观)|^去")
 _TOUR = re.compile(r"(导览|游览|参观一圈|转一圈|逛一圈|转转|逛逛|全程讲解|开始讲解|开始参观|按顺序参观|整个展厅|全部展区|"
-                   r"带(我|我们|大家)?参观(一下)?$|带(我|我们|大家)?(参观|看)(一下)?(吧)?$)")
-_WHERE = re.compile(r"(在哪(?![一年天个月])|哪里|哪儿|什么地方|怎么走|怎么去|在几楼|哪个展区|哪个厅|什么位置|位置)")
+                   r"带(我|我们|大家)?参观(一下)?$|带(我|我们|大家)?(参观|看)(一下)?(吧)?$|"
+                   # everything, start to end: "把展区都走一遍", "全部转一转"
+                   r"(都|全部|整个|所有|从头到尾).{0,4}(看|走|转|逛|参观))")
+_WHERE = re.compile(r"(在哪(?![一年天个月])|哪里|哪儿|什么地方|怎么走|怎么去|怎么过去|怎么到|在几楼|哪个展区|哪个厅|什么位置|位置)")
 _EXHIBIT_PLACE = re.compile(r"(展品|展区|展台|展位|展厅|展板|展项|模型|那个展|的展|墙)")
 # History questions about where/when an event happened, not where its exhibit is.
 _EVENT_VERB = re.compile(r"(召开|举行|举办|开的|发生|爆发|成立|建立|开始|结束|会师|胜利|出发|诞生|宣告)")
@@ -129,9 +132,9 @@ def is_denial(text: str) -> bool:
 
 class IntentRecognizer:
     def __init__(self, kb: KnowledgeBase, *, ranker: FaqRanker | None = None,
-                 thresholds: Thresholds = Thresholds(), rerank: bool = True) -> None:
+                 thresholds: Thresholds = Thresholds(), rerank: bool = True, encoder="use") -> None:
         self.kb = kb
-        self.ranker = ranker or FaqRanker(kb)
+        self.ranker = ranker or FaqRanker(kb, encoder=encoder)
         self.reranker = TypeReranker.for_ranker(self.ranker) if rerank else None
         # Everything the hall knows, as one canonical string: a noun the
         # visitor uses that appears nowhere in it (火锅店, 停车场) means the
@@ -143,6 +146,8 @@ class IntentRecognizer:
         self._known_text = " ".join([*(self.ranker.canon(t) for t in known),
                                      *(normalize(t) for t in known)]).replace(" ", "")
         self.thresholds = thresholds
+        semantic = self.ranker.semantic
+        self.commands = CommandMatcher(semantic.encoder) if semantic is not None else None
 
     def understand(self, text: str) -> Understanding:
         t = clean(text)
@@ -165,6 +170,9 @@ class IntentRecognizer:
                 return Understanding("goto", text, exhibit_id=exhibit_id, score=1.0)
             if _TOUR.search(body):
                 return Understanding("tour", text, score=1.0)
+            command = self._command(body, text)
+            if command is not None and command.intent == "tour":
+                return command
             phrase = _after_move(body)
             if phrase and self.kb.exhibits and not self._faq_is_sure(body):
                 near = tuple(e for e, _ in closest_exhibits(self.kb, phrase))
@@ -181,7 +189,19 @@ class IntentRecognizer:
             if (_EXHIBIT_PLACE.search(body) or len(body) - len(mentions[0][1]) <= 6) \
                     and not self._faq_is_sure(body, self.thresholds.verbatim):
                 return Understanding("where", text, exhibit_id=exhibit_id, score=1.0)
-        return self._faq(text, body, exhibit_id)
+        understood = self._faq(text, body, exhibit_id)
+        if understood.intent in ("ask_back", "unknown"):
+            # Not a question the hall answers: maybe a command said in other words.
+            command = self._command(body, text)
+            if command is not None:
+                return command
+        return understood
+
+    def _command(self, body: str, text: str | None = None) -> Understanding | None:
+        match = self.commands.match(body) if self.commands is not None else None
+        if match is None:
+            return None
+        return Understanding(match.intent, text or body, score=match.score, extra={"phrase": match.phrase})
 
     def _faq_is_sure(self, body: str, bar: float | None = None) -> bool:
         top = self.ranker.rank(body, limit=1)

@@ -4,17 +4,25 @@ Bigrams survive segmentation mistakes and ASR slips inside a word; words
 weigh whole names and terms properly. Each FAQ question is its own document
 (an entry scores the best of its questions), and the answer text is a second,
 lighter field so a visitor may ask with words that only the answer uses.
+
+Words alone miss paraphrases that share no characters with the KB; a sentence
+encoder (semantic.py) adds how close the meaning is, as a share of the score.
+Without an encoder the ranker is lexical only, as before.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Sequence
 
 from .bm25 import Bm25Index
 from .chinese import QUESTION_TOKENS, Canonicaliser, WordTokenizer, char_bigrams
 from .knowledge import KnowledgeBase
+from .semantic import EncoderUnavailable, SemanticIndex, SentenceEncoder, load_encoder
 from .textnorm import normalize
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,8 @@ class RankerWeights:
     # which the re-ranker reads; for matching they count this much of a
     # topic word, so "预约电话是多少" is about 预约, not about whatever has 多少.
     question_word: float = 0.4
+    # Share of the sentence encoder's score in an entry's score, when there is one.
+    semantic: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -37,9 +47,17 @@ class Candidate:
 
 class FaqRanker:
     def __init__(self, kb: KnowledgeBase, *, weights: RankerWeights = RankerWeights(),
-                 tokenizer: WordTokenizer | None = None) -> None:
+                 tokenizer: WordTokenizer | None = None, encoder: SentenceEncoder | str | None = "use") -> None:
         self.kb = kb
         self.weights = weights
+        self.encoder_error: str | None = None
+        if isinstance(encoder, str):
+            try:
+                encoder = load_encoder(encoder)
+            except EncoderUnavailable as exc:
+                # Keep answering with words alone; `hall robot check` says why.
+                log.warning("FAQ retrieval without sentence embeddings: %s", exc)
+                self.encoder_error, encoder = str(exc), None
         aliases = {alias: ex.title for ex in kb.exhibits for alias in ex.aliases}
         self.canon = Canonicaliser(aliases, protected=[*kb.terms, *(ex.title for ex in kb.exhibits)])
         self.words = tokenizer or WordTokenizer([*kb.vocabulary(), *self.canon.table.values()])
@@ -60,6 +78,8 @@ class FaqRanker:
         self._q_word = Bm25Index(q_words)
         self._a_bigram = Bm25Index(a_bigrams)
         self._a_word = Bm25Index(a_words)
+        self.semantic = SemanticIndex(encoder, [[normalize(q) for q in f.questions] for f in kb.faqs],
+                                      [normalize(f.answer) for f in kb.faqs]) if encoder and kb.faqs else None
 
     def analyse(self, text: str) -> tuple[list[str], list[str]]:
         canonical = self.canon(text)
@@ -82,10 +102,16 @@ class FaqRanker:
                 by_entry[entry] = (score, doc)
         ab, aw = self._a_bigram.normalised(bigrams, light), self._a_word.normalised(words, light)
         answer_score = {e: w.bigram * ab.get(e, 0.0) + w.word * aw.get(e, 0.0) for e in set(ab) | set(aw)}
+        semantic = self.semantic.scores(normalize(text)) if self.semantic is not None else None
+        entries = set(by_entry) | set(answer_score)
+        if semantic is not None:
+            entries |= {int(e) for e in semantic.nonzero()[0]}
         results = []
-        for entry in set(by_entry) | set(answer_score):
+        for entry in entries:
             q_score, doc = by_entry.get(entry, (0.0, -1))
             score = (1 - w.answer) * q_score + w.answer * answer_score.get(entry, 0.0)
+            if semantic is not None:
+                score = (1 - w.semantic) * score + w.semantic * float(semantic[entry])
             faq = self.kb.faqs[entry]
             results.append(Candidate(faq.id, round(score, 4), self._doc_question[doc] if doc >= 0 else faq.questions[0]))
         results.sort(key=lambda c: (-c.score, c.faq_id))

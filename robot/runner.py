@@ -13,6 +13,7 @@ a microphone or a model.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 import sys
@@ -99,7 +100,8 @@ async def _main(settings: RobotSettings, device_id: str, kb: KnowledgeBase | Non
     service = RobotService(site_id=settings.site_id, device_id=device_id, client=client,
                            kb=kb or KnowledgeBase(source="empty"), speaker=speaker, hall_id=settings.robot_hall_id,
                            session_timeout=settings.robot_session_timeout_s,
-                           guide_expiry=settings.robot_guide_expiry_s, on_say=_echo)
+                           guide_expiry=settings.robot_guide_expiry_s, on_say=_echo,
+                           encoder=settings.robot_encoder)
     if kb is None:
         log.warning("还没有知识库：等待已应用的清单（或用 --kb 指定文件）")
     loop = asyncio.get_running_loop()
@@ -166,7 +168,7 @@ def follow_manifest(endpoint, service: RobotService, loop: asyncio.AbstractEvent
 
     def on_manifest(manifest) -> None:
         new_kb = kb_from_manifest(manifest)
-        future = loop.run_in_executor(None, DialogueManager, new_kb)
+        future = loop.run_in_executor(None, functools.partial(DialogueManager, new_kb, encoder=service.encoder))
 
         def swap(done) -> None:
             if done.exception() is not None:

@@ -67,7 +67,7 @@ class RobotService:
     def __init__(self, *, site_id: str, device_id: str, client: Client, kb: KnowledgeBase,
                  speaker: SpeakerLike | None = None, hall_id: str = "hall-1", session_timeout: float = 60.0,
                  guide_expiry: float = 30.0, on_say: Callable[[str], None] | None = None,
-                 manager: DialogueManager | None = None) -> None:
+                 manager: DialogueManager | None = None, encoder: str = "use") -> None:
         self.site_id, self.device_id, self.hall_id = site_id, device_id, hall_id
         self.client = client
         self.speaker = speaker
@@ -75,7 +75,8 @@ class RobotService:
         self.session_timeout = session_timeout
         self.guide_expiry = guide_expiry
         self.kb = kb
-        self.manager = manager or DialogueManager(kb)
+        self.encoder = encoder
+        self.manager = manager or DialogueManager(kb, encoder=encoder)
         self.session: Session | None = None
         self.pending: dict[str, PendingGuide] = {}
         self.spoken: list[str] = []  # everything said, in order (for the CLI and tests)
@@ -90,7 +91,7 @@ class RobotService:
         """A new knowledge base (a manifest was applied). The manager is built
         by the caller off the loop: indexing and jieba take about a second."""
         self.kb = kb
-        self.manager = manager or DialogueManager(kb)
+        self.manager = manager or DialogueManager(kb, encoder=self.encoder)
         log.info("knowledge base %s: %d FAQ entries, %d exhibits", kb.source, len(kb.faqs), len(kb.exhibits))
 
     # -- speaking ------------------------------------------------------------------------

