@@ -20,7 +20,8 @@ from .textnorm import CJK, normalize
 # canonical form ← everyday variants. Longest variants are replaced first.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "何时": ("什么时候", "什么时间", "啥时候", "哪一年", "哪年", "哪一天", "哪天", "几月几号", "几月几日", "何年",
-           "什么年代", "哪个时间", "几几年", "日期", "在哪一年", "在哪年", "在哪一天", "在哪天", "时间", "哪个月", "哪个年份", "年份"),
+           "什么年代", "哪个时间", "几几年", "日期", "在哪一年", "在哪年", "在哪一天", "在哪天", "时间", "哪个月", "哪个年份", "年份",
+           "哪几天"),
     "哪里": ("在哪儿", "在哪里", "在哪", "什么地方", "哪个地方", "何处", "哪儿", "啥地方", "地点", "位置", "哪个城市",
            # asking which floor or which way is asking where
            "几楼", "几层", "哪一层", "哪层", "哪个楼层", "往哪走", "往哪边走", "往哪儿走", "哪边", "哪一边", "怎么走",
@@ -41,6 +42,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "拍照": ("拍照片", "照相", "摄影", "拍摄", "拍视频", "录像", "照片", "相片", "拍张照", "拍个照", "拍几张", "拍一张",
            "合影", "合照", "相机"),
     "多久": ("多长时间", "多少时间", "要多长", "几个小时", "多少分钟", "花多久", "时长", "几分钟", "多少个小时", "几个钟头",
+           "几天", "多少天", "几个月", "多少个月",
            "几个钟"),
     # 几点 asks for a clock time (clock times themselves fold to it, see
     # Canonicaliser); how many sessions a day asks for the schedule.

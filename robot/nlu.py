@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .chinese import PARTY_TERMS
 from .commands import CommandMatcher
 from .knowledge import KnowledgeBase
 from .rerank import TypeReranker
@@ -23,12 +24,15 @@ from .textnorm import normalize
 
 INTENTS = ("faq", "goto", "where", "tour", "stop", "repeat", "greeting", "goodbye", "ask_back", "unknown")
 
-_POLITE = r"(请|麻烦|那|好|好的|嗯|可以|能不能|能|你|您|小党)*"
-_STOP = re.compile(rf"^{_POLITE}(停|停下|停下来|停一下|停一停|停止|停止讲解|停止导览|别说了|不要说了|不用说了|别讲了|不要讲了|不用讲了|别再说了|别再讲了|"
+_POLITE = r"(请|麻烦|那|好|好的|好了|行了|嗯|可以|能不能|能|你|您|小党|机器人)*"
+_STOP = re.compile(rf"^{_POLITE}(停|停下|停下来|停一下|停一停|停止|停止讲解|停止导览|暂停导览|暂停讲解|结束导览|结束讲解|"
+                   r"先停下|先停一停|先别说了|先别讲了|别说了|不要说了|不用说了|别讲了|不要讲了|不用讲了|别再说了|别再讲了|"
                    r"闭嘴|安静|暂停|够了|行了|好了别说了|先停一下|取消|取消导览)+(吧|啦|了|一下)?$")
 _REPEAT = re.compile(r"(再说一遍|再讲一遍|再说一次|再讲一次|重复一遍|重复一下|重复一次|没听清|没听见|没听到|刚才说什么|"
                      r"刚才说的什么|你说什么|说的什么|再来一遍)")
-_GREETING = re.compile(r"^(嗨|哈喽|hello|hi|你好|您好|早上好|上午好|中午好|下午好|晚上好|小党|大家好|嘿)+(啊|呀|哇|哦)?$")
+# The robot addressed by what it is ("机器人你好", "哈喽机器人") is greeted too.
+_GREETING = re.compile(r"^(嗨|哈喽|hello|hi|你好|您好|早上好|上午好|中午好|下午好|晚上好|小党|大家好|嘿|小机器人|机器人)+"
+                       r"(啊|呀|哇|哦)?$")
 _GOODBYE = re.compile(r"^(好的|好|嗯)?(谢谢|谢谢你|谢谢您|多谢|再见|拜拜|没有了|没事了|不用了|没问题了)+(啊|了|呀|啦)?$")
 _GREETING_PREFIX = re.compile(r"^(嗨|哈喽|你好|您好|早上好|下午好|晚上好|小党)+")
 _PUNCT = re.compile(r"[\s，。！？,.!?、；;：:“”\"'（）()…]+")
@@ -39,8 +43,9 @@ _TOUR = re.compile(r"(导览|游览|参观一圈|转一圈|逛一圈|转转|逛�
                    r"带(我|我们|大家)?参观(一下)?$|带(我|我们|大家)?(参观|看)(一下)?(吧)?$|"
                    # everything, start to end: "把展区都走一遍", "全部转一转"
                    r"(都|全部|整个|所有|从头到尾).{0,4}(看|走|转|逛|参观))")
-_WHERE = re.compile(r"(在哪(?![一年天个月])|哪里|哪儿|什么地方|怎么走|怎么去|怎么过去|怎么到|在几楼|哪个展区|哪个厅|什么位置|位置)")
-_EXHIBIT_PLACE = re.compile(r"(展品|展区|展台|展位|展厅|展板|展项|模型|那个展|的展|墙)")
+_WHERE = re.compile(r"(在哪(?![一年天个月])|哪里|哪儿|什么地方|怎么走|怎么去|怎么过去|怎么到|哪个区|哪一区|在几楼|哪个展区|哪个厅|什么位置|位置)")
+# Words that point at a thing in the hall ("石库门那个", "开国大典那部分展览").
+_EXHIBIT_PLACE = re.compile(r"(展品|展区|展台|展位|展厅|展板|展项|展览|模型|那个|那块|那一块|那部分|这个|的展|墙)")
 # History questions about where/when an event happened, not where its exhibit is.
 _EVENT_VERB = re.compile(r"(召开|举行|举办|开的|发生|爆发|成立|建立|开始|结束|会师|胜利|出发|诞生|宣告)")
 # "重要在哪里", "意义在哪儿": what makes it so, not where it stands.
@@ -55,6 +60,10 @@ _POLITE_OPEN = re.compile(r"^(请|麻烦)?(你|您)?(能|可以|能不能|可不
 _POLITE_END = re.compile(r"(好吗|行吗|可以吗|吗)$")
 _QUESTION_WORD = re.compile(r"(什么|为什么|怎么|如何|哪里|哪儿|哪|几|多少|多久|多长|多远|大概|哪些|意义|作用|吗|呢|谁|是不是|"
                             r"有没有|要不要|能不能|可以)")
+# "够不够", "开不开": a question asked by verb-not-verb, with no question word.
+_A_NOT_A = re.compile(r"(.)不\1")
+# What makes a request polite, not a question ("可以开始导览了", "能带我们逛一圈吗").
+_POLITE_WORDS = re.compile(r"可以|可不可以|能不能|能否")
 _AFFIRM = re.compile(r"^(是|是的|对|对的|对啊|没错|嗯|嗯嗯|好|好的|可以|行|要|需要|就是|就是这个|就这个|第一个也行)(啊|呀|吧|的)?$")
 _DENY = re.compile(r"^(不是|不对|都不是|不|不要|不用|没有|错了|都不对)(的|啊|呀|了)?$")
 _ORDINAL = re.compile(r"第?([一二三四五1-5两])个|^([一二三四五1-5两])$")
@@ -92,6 +101,8 @@ class Thresholds:
     sure: float = 0.8
     sure_margin: float = 0.04
     verbatim: float = 0.95  # an FAQ question asked (almost) word for word
+    # Cosine to an entry's questions needed when only its answer shares a word.
+    answer_only_meaning: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,14 @@ class IntentRecognizer:
         self._known_text = " ".join([*(self.ranker.canon(t) for t in known),
                                      *(normalize(t) for t in known)]).replace(" ", "")
         self.thresholds = thresholds
+        # Named things (长征精神, 延安精神, 预备党员) that no FAQ entry mentions,
+        # in its questions or its answer: a question about one of them has no
+        # answer here, however well its shape matches another spirit's entry.
+        faq_text = " ".join(self.ranker.canon(t) + " " + normalize(t)
+                            for f in kb.faqs for t in (*f.questions, f.answer)).replace(" ", "")
+        self._unanswered_terms = tuple(sorted(
+            {t for t in (*PARTY_TERMS, *kb.terms) if normalize(t) not in faq_text and self.ranker.canon(t).replace(" ", "")
+             not in faq_text}, key=len, reverse=True))
         semantic = self.ranker.semantic
         self.commands = CommandMatcher(semantic.encoder) if semantic is not None else None
 
@@ -165,7 +184,7 @@ class IntentRecognizer:
 
         mentions = exhibit_mentions(self.kb, body)
         exhibit_id = mentions[0][0] if mentions else None
-        if _MOVE.search(body) and not _QUESTION_WORD.search(_polite_request(_after_move(body), body)):
+        if _MOVE.search(body) and not _asks(_polite_request(_after_move(body), body)):
             if exhibit_id:
                 return Understanding("goto", text, exhibit_id=exhibit_id, score=1.0)
             if _TOUR.search(body):
@@ -177,7 +196,7 @@ class IntentRecognizer:
             if phrase and self.kb.exhibits and not self._faq_is_sure(body):
                 near = tuple(e for e, _ in closest_exhibits(self.kb, phrase))
                 return Understanding("goto", text, score=0.0, exhibit_candidates=near, phrase=phrase)
-        if _TOUR.search(body) and not exhibit_id and not _QUESTION_WORD.search(body):
+        if _TOUR.search(body) and not exhibit_id and not _asks(_POLITE_WORDS.sub("", _polite_request(body, body))):
             return Understanding("tour", text, score=1.0)
         request = _ACT_REQUEST.match(body)
         if request and not _TELL.match(body[request.end():]) and not _QUESTION_WORD.search(body):
@@ -206,6 +225,12 @@ class IntentRecognizer:
     def _faq_is_sure(self, body: str, bar: float | None = None) -> bool:
         top = self.ranker.rank(body, limit=1)
         return bool(top) and top[0].score >= (self.thresholds.sure if bar is None else bar)
+
+    def unanswered_terms(self, body: str) -> list[str]:
+        """Named terms in the question that no FAQ entry ever mentions."""
+        plain = normalize(body).replace(" ", "")
+        canonical = self.ranker.canon(body).replace(" ", "")
+        return [t for t in self._unanswered_terms if normalize(t) in plain or self.ranker.canon(t).replace(" ", "") in canonical]
 
     def foreign_nouns(self, body: str) -> list[str]:
         """Concrete nouns that share not even a character pair with the KB."""
@@ -238,7 +263,16 @@ class IntentRecognizer:
             return True
         entry = " ".join(self.ranker.canon(t) for t in (*faq.questions, faq.answer)).replace(" ", "")
         words = [w for w in self.ranker.words(self.ranker.canon(body)) if w not in HOW_TO_ASK]
-        return any(w in entry for w in words)
+        if not any(w in entry for w in words):
+            return False
+        asked = " ".join(self.ranker.canon(t) for t in faq.questions).replace(" ", "")
+        if any(w in asked for w in words):
+            return True
+        # Only the answer shares a word ("出口在哪里": the toilet's answer says
+        # it is by the exit): on topic only if the meaning is close to what
+        # the entry is asked.
+        cosine = self.ranker.question_cosine(body, top.faq_id)
+        return cosine is None or cosine >= self.thresholds.answer_only_meaning
 
     def _faq(self, text: str, body: str, exhibit_id: str | None) -> Understanding:
         th = self.thresholds
@@ -253,7 +287,7 @@ class IntentRecognizer:
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
         gap = top.score - runner_up
         close_call = gap < (th.sure_margin if top.score >= th.sure else th.margin)
-        foreign = self.foreign_nouns(body) if top.score < th.verbatim else []
+        foreign = (self.foreign_nouns(body) + self.unanswered_terms(body)) if top.score < th.verbatim else []
         if foreign and top.score < th.answer:
             # About something the hall does not know, and matching little: do not offer unrelated entries.
             return Understanding("unknown", text, exhibit_id=exhibit_id, score=top.score, candidates=candidates)
@@ -261,10 +295,18 @@ class IntentRecognizer:
             # "长征", "遵义会议": a topic named with nothing asked about it,
             # and more than one entry about it: ask which was meant.
             return Understanding("ask_back", text, exhibit_id=exhibit_id, score=top.score, candidates=candidates)
-        if top.score >= th.answer and not close_call and not foreign and self._on_topic(body, top):
+        # An entry about the right thing that does not say what was asked
+        # ("开了几天" of a meeting whose entry gives its date): ask back.
+        lacking = self.reranker.lacks_answer(self.ranker.canon(body), top.faq_id) if self.reranker else []
+        if top.score >= th.answer and not close_call and not foreign and not lacking and self._on_topic(body, top):
             return Understanding("faq", text, answer_id=top.faq_id, exhibit_id=exhibit_id, score=top.score,
                                  candidates=candidates)
         return Understanding("ask_back", text, exhibit_id=exhibit_id, score=top.score, candidates=candidates)
+
+
+def _asks(text: str) -> bool:
+    """Whether the text is put as a question."""
+    return bool(_QUESTION_WORD.search(text) or _A_NOT_A.search(text))
 
 
 def _polite_request(rest: str, body: str) -> str:

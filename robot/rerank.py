@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from .chinese import NAMED_CANONICALS, PARTY_TERMS
 from .retrieval import Candidate
+from .textnorm import normalize
 
 QUESTION_TYPES: dict[str, re.Pattern[str]] = {
     "time": re.compile(r"何时|几点|开始|出发|结束|开门|闭馆|多少年|持续|历时"),
@@ -41,6 +42,15 @@ QUESTION_TYPES: dict[str, re.Pattern[str]] = {
 # none of its questions asks for them.
 ANSWER_TYPES = ("contact",)
 
+# What an answer has to contain to answer a question of a type that none of
+# its entry's questions asks: "遵义会议开了几天" wants a length of time, and
+# "遵义会议于1935年1月召开" gives a date. Matched on the normalised answer
+# (Arabic digits). Only lengths of time so far: quantities are often answered
+# by listing ("包括哪几个会"), and times by an event's date anywhere in it.
+ANSWER_SHAPES: dict[str, re.Pattern[str]] = {
+    "duration": re.compile(r"(?<!\d)\d{1,3}(个)?(小时|分钟|天|年|个月)|[一二三四五六七八九十两半]+(个)?(小时|分钟|天|年|个月)|历时"),
+}
+
 
 QUESTION_WORDS = frozenset("何时 哪里 怎么 多少 多久 多远 什么 为什么 几点 哪个 哪些 怎么样 是否 如何 可以 需要 能够".split())
 
@@ -52,8 +62,9 @@ def question_types(canonical_text: str) -> frozenset[str]:
 class TypeReranker:
     def __init__(self, entry_types: dict[str, frozenset[str]], *, bonus: float = 0.08, penalty: float = 0.08,
                  entry_text: dict[str, str] | None = None, terms=None, topic_penalty: float = 0.2,
-                 topic_share: float = 0.3) -> None:
+                 topic_share: float = 0.3, answers: dict[str, str] | None = None) -> None:
         self.entry_types = entry_types
+        self.answers = answers or {}
         self.bonus, self.penalty = bonus, penalty
         self.entry_text = entry_text or {}
         self._terms = terms
@@ -62,8 +73,9 @@ class TypeReranker:
 
     @classmethod
     def for_ranker(cls, ranker, **kw) -> "TypeReranker":
-        types, texts = {}, {}
+        types, texts, answers = {}, {}, {}
         for faq in ranker.kb.faqs:
+            answers[faq.id] = normalize(faq.answer)
             found: set[str] = set()
             for question in faq.questions:
                 found |= question_types(ranker.canon(question))
@@ -79,7 +91,17 @@ class TypeReranker:
             # wrong entry happens to use must not push the right one down.
             return [w for w in words.whole_words(text) if w in named] + words.proper_nouns(text)
 
-        return cls(types, entry_text=texts, terms=terms, **kw)
+        return cls(types, entry_text=texts, terms=terms, answers=answers, **kw)
+
+    def lacks_answer(self, canonical_query: str, faq_id: str) -> list[str]:
+        """Kinds of answer the question wants that the entry neither asks
+        about in its questions nor carries in its answer."""
+        answer = self.answers.get(faq_id)
+        if answer is None:
+            return []
+        offered = self.entry_types.get(faq_id, frozenset())
+        return [kind for kind, shape in ANSWER_SHAPES.items()
+                if kind in question_types(canonical_query) and kind not in offered and not shape.search(answer)]
 
     def topic_terms(self, canonical_query: str) -> list[str]:
         """Query words that a few entries mention and most do not."""

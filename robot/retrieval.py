@@ -81,6 +81,14 @@ class FaqRanker:
         self.semantic = SemanticIndex(encoder, [[normalize(q) for q in f.questions] for f in kb.faqs],
                                       [normalize(f.answer) for f in kb.faqs]) if encoder and kb.faqs else None
 
+    def question_cosine(self, text: str, faq_id: str) -> float | None:
+        """How close in meaning the text is to the entry's closest question;
+        None without an encoder."""
+        if self.semantic is None:
+            return None
+        index = next((i for i, f in enumerate(self.kb.faqs) if f.id == faq_id), None)
+        return None if index is None else float(self.semantic.cosines(normalize(text))[0][index])
+
     def analyse(self, text: str) -> tuple[list[str], list[str]]:
         canonical = self.canon(text)
         return char_bigrams(canonical), self.words(canonical)

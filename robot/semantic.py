@@ -109,13 +109,23 @@ class SemanticIndex:
         self._entries = len(questions)
         self._questions = encoder.encode(flat) if flat else np.zeros((0, 1), dtype=np.float32)
         self._answers = encoder.encode(list(answers)) if answers else np.zeros((0, 1), dtype=np.float32)
+        # One question is looked at several times while it is understood.
+        self._last: tuple[str, np.ndarray] | None = None
+
+    def _vector(self, text: str) -> np.ndarray:
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
+        vector = self.encoder.encode([text])[0]
+        self._last = (text, vector)
+        return vector
 
     def cosines(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Per entry: the best cosine over its questions, and its answer's cosine."""
         best = np.full(self._entries, -1.0, dtype=np.float32)
         if not self._entries or not mostly_chinese(text):
             return best, best.copy()
-        query = self.encoder.encode([text])[0]
+        query = self._vector(text)
         if len(self._owner):
             np.maximum.at(best, self._owner, self._questions @ query)
         return best, self._answers @ query

@@ -186,3 +186,44 @@ def test_hall_service_near_synonyms(recognizer):
 def test_a_word_that_only_contains_pay_is_not_about_paying(recognizer):
     # 公交 keeps its 交: not the dues entry's 交 (pay).
     assert recognizer.understand("坐公交能到吗").intent != "faq"
+
+
+# Round 5 (2026-12-01): general rules, each checked here on wordings of our own.
+
+@pytest.mark.parametrize("text, intent", [
+    ("暂停讲解", "stop"), ("好了好了别讲了", "stop"), ("行了你先停一停", "stop"),
+    ("机器人下午好", "greeting"), ("哈喽小机器人", "greeting"),
+    ("可以开始带我们导览了", "tour"), ("能带大家把每个展区都逛一遍吗", "tour"),
+])
+def test_commands_put_politely_or_with_an_address(recognizer, text, intent):
+    assert recognizer.understand(text).intent == intent
+
+
+def test_a_verb_not_verb_question_is_not_a_command(recognizer):
+    # "看不看得完" asks; "全部看完" alone would read as "show us everything".
+    assert recognizer.understand("半小时够不够把全部展区看完").intent != "tour"
+
+
+@pytest.mark.parametrize("text, exhibit", [("遵义会议那个在哪儿", "zunyi"), ("开国大典那部分展览在几楼", "kaiguo")])
+def test_pointing_at_a_thing_in_the_hall_asks_where_it_is(recognizer, text, exhibit):
+    understood = recognizer.understand(text)
+    assert (understood.intent, understood.exhibit_id) == ("where", exhibit)
+
+
+def test_a_named_term_no_entry_mentions_is_not_answered_with_a_neighbour(recognizer):
+    # The KB answers 红船精神; 井冈山精神 shares the shape of the question and nothing else.
+    assert recognizer.understand("井冈山精神是指什么").intent in ("ask_back", "unknown")
+    assert recognizer.understand("红船精神指的是什么").answer_id == "red_boat"
+
+
+def test_an_entry_that_does_not_give_a_length_of_time_does_not_answer_how_long(recognizer):
+    understood = recognizer.understand("南昌起义一共打了几天")
+    assert understood.intent != "faq"
+    assert understood.candidates and understood.candidates[0].faq_id == "nanchang"
+
+
+def test_a_word_only_the_answer_uses_needs_the_meaning_to_match(recognizer):
+    # The toilet entry's answer mentions the exit; asking for the cloakroom by
+    # the exit is not asking for the toilet.
+    assert recognizer.understand("出口旁边的存包处在哪里").intent != "faq"
+    assert recognizer.understand("洗手间在几楼").answer_id == "hall_toilet"

@@ -2,11 +2,11 @@
 
 Floors here guard against regressions; the figures themselves are reported by
 `hall bench robot`. The honest figure is the latest held-out split's
-(paraphrases_heldout5.yaml: committed before the fourth round of changes and
-run once after it); held-out splits 2-4 were each clean for one run and
-then tuned on. No accuracy floor is set on held-out splits 2-5, and no test
-runs the system on held-out splits 5 and 6: they are measured (5) or kept
-back for the next round (6), not guarded. Only their data is checked here."""
+(paraphrases_heldout6.yaml and _heldout7.yaml together: committed before the
+fifth round of changes and run once after it); held-out splits 2-5 were each
+clean for one run and then tuned on. No accuracy floor is set on held-out
+splits 2-7, and no test runs the system on held-out splits 6 and 7: they are
+measured, not guarded. Only their data is checked here."""
 
 import re
 from pathlib import Path
@@ -22,7 +22,7 @@ DATA = Path(__file__).parent / "data"
 SPLITS = {"dev": 0.95, "dev2": 0.93, "dev3": 0.90, "dev4": 0.95, "heldout": 0.85}
 # Held-out sets measured once each by `hall bench robot` (the later ones are
 # tuned on afterwards, but carry no floor here).
-HELD_OUT = ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
+HELD_OUT = ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
 
 
 def _bare(text: str) -> str:
