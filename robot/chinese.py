@@ -70,6 +70,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "申请": ("加入", "想入党", "递交"),
     "讲解": ("解说", "讲解员", "导游", "人工讲解", "讲解服务"),
     "功能": ("能做什么", "会做什么", "会干什么", "能干什么", "能帮我做什么", "能帮我干什么", "本事", "本领", "干什么用",
+           # what a helper is for, however asked
+           "提供哪些帮助", "提供什么帮助", "有什么帮助", "帮上什么忙", "帮什么忙", "负责干什么", "负责什么", "负责干啥",
            "有什么用", "是干什么的", "干什么的", "做哪些事情", "做哪些事", "为我做什么", "帮我做什么"),
     "入党": ("成为党员", "成为一名党员", "当党员", "成为共产党员", "加入党组织", "加入中国共产党", "加入共产党", "加入中共",
            "加入我党", "加入党"),
@@ -213,6 +215,10 @@ class WordTokenizer:
     def proper_nouns(self, text: str) -> list[str]:
         """Names of people, places, organisations (jieba's nr / ns / nt / nz)."""
         return [w for w, flag in self._tagged(text) if flag in ("nr", "ns", "nt", "nz", "nrt") and len(w) >= 2]
+
+    def people(self, text: str) -> list[str]:
+        """Names of people (jieba's nr)."""
+        return [w for w, flag in self._tagged(text) if flag in ("nr", "nrt") and len(w) >= 2]
 
     def _tagged(self, text: str) -> list[tuple[str, str]]:
         import jieba.posseg

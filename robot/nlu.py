@@ -34,22 +34,27 @@ _REPEAT = re.compile(r"(再说一遍|再讲一遍|再说一次|再讲一次|重�
 _GREETING = re.compile(r"^(嗨|哈喽|hello|hi|你好|您好|早上好|上午好|中午好|下午好|晚上好|小党|大家好|嘿|小机器人|机器人)+"
                        r"(啊|呀|哇|哦)?$")
 _GOODBYE = re.compile(r"^(好的|好|嗯)?(谢谢|谢谢你|谢谢您|多谢|再见|拜拜|没有了|没事了|不用了|没问题了)+(啊|了|呀|啦)?$")
+# "导览先停下吧我们自己看看": stopping, whatever follows.
+_STOP_INSIDE = re.compile(r"(先停下|停下来|停一下|暂停|先别讲了|先别说了|别讲了|别说了|不用讲了|不要讲了|不用说了|不要说了)")
+# A need put as a statement ("你好我想交党费") is a question; "你好我们来参观了" is not.
+_NEED = re.compile(r"想|要|能|可以|需要|请|帮")
 _GREETING_PREFIX = re.compile(r"^(嗨|哈喽|你好|您好|早上好|下午好|晚上好|小党)+")
 _PUNCT = re.compile(r"[\s，。！？,.!?、；;：:“”\"'（）()…]+")
 
 _MOVE = re.compile(r"(带|领|陪)(我|我们|大家|咱们)?(去|到|过去|前往|参观|看)|(我|我们)?(想|要)(去|到)|(前往|走到|过去看)|"
-                   r"(我|我们)(想|要)(看看|看一看|参观)|^去")
+                   r"(我|我们)(想|要)(看看|看一看|参观)|^去|(领|带)(个|一下)?路")
 _TOUR = re.compile(r"(导览|游览|参观一圈|转一圈|逛一圈|转转|逛逛|全程讲解|开始讲解|开始参观|按顺序参观|整个展厅|全部展区|"
                    r"带(我|我们|大家)?参观(一下)?$|带(我|我们|大家)?(参观|看)(一下)?(吧)?$|"
                    # everything, start to end: "把展区都走一遍", "全部转一转"
                    r"(都|全部|整个|所有|从头到尾).{0,4}(看|走|转|逛|参观))")
-_WHERE = re.compile(r"(在哪(?![一年天个月])|哪里|哪儿|什么地方|怎么走|怎么去|怎么过去|怎么到|哪个区|哪一区|在几楼|哪个展区|哪个厅|什么位置|位置)")
+_WHERE = re.compile(r"(在哪(?![一年天个月])|哪里|哪儿|什么地方|怎么走|怎么去|怎么过去|怎么到|哪个区|哪一区|哪块|哪一块|哪边|"
+                    r"哪一边|哪一侧|哪一层|在几楼|哪个展区|哪个厅|什么位置|位置)")
 # Words that point at a thing in the hall ("石库门那个", "开国大典那部分展览").
 _EXHIBIT_PLACE = re.compile(r"(展品|展区|展台|展位|展厅|展板|展项|展览|模型|那个|那块|那一块|那部分|这个|的展|墙)")
 # History questions about where/when an event happened, not where its exhibit is.
 _EVENT_VERB = re.compile(r"(召开|举行|举办|开的|发生|爆发|成立|建立|开始|结束|会师|胜利|出发|诞生|宣告)")
 # "重要在哪里", "意义在哪儿": what makes it so, not where it stands.
-_QUALITY_WHERE = re.compile(r"(重要|意义|特别|特点|不同|区别|伟大|了不起|关键|好)(在哪|体现在)")
+_QUALITY_WHERE = re.compile(r"(重要|意义|特别|特点|不同|区别|伟大|了不起|关键|好)(在哪|体现在)|(体现|表现)在(哪|什么)")
 # "帮我拍张照片", "替我叫辆车": asking the robot to do something it cannot
 # (it only talks and guides), not a question about the hall; a request to tell
 # or explain something ("帮我讲讲长征") is a question put politely.
@@ -79,6 +84,9 @@ GENERIC_NOUNS = frozenset("意思 城市 人数 个人 集体 材料 制度 事�
                           # who is visiting and from where: says who asks, not what about
                           "学校 学生 老师 同学 班级 公司 员工 职工 团体 家长 老人 小孩 外地 异地 本地 外国人".split())
 
+
+_EVENT_NAME = re.compile(r"([\u4e00-\u9fff]{2})(会议|起义|战役|运动|精神|事变|整风|会师|全会|暴动)")
+_DETERMINER = re.compile(r"[那这哪次个的场些是了在开么啥一]")
 
 _PLACE_SUFFIX = frozenset("市店院场站馆楼园局所铺行厦")
 
@@ -162,9 +170,13 @@ class IntentRecognizer:
         # answer here, however well its shape matches another spirit's entry.
         faq_text = " ".join(self.ranker.canon(t) + " " + normalize(t)
                             for f in kb.faqs for t in (*f.questions, f.answer)).replace(" ", "")
+        # Exhibits that no entry talks about (a hall may show what its FAQ
+        # does not cover) count as such names too.
+        self._faq_text = faq_text
         self._unanswered_terms = tuple(sorted(
-            {t for t in (*PARTY_TERMS, *kb.terms) if normalize(t) not in faq_text and self.ranker.canon(t).replace(" ", "")
-             not in faq_text}, key=len, reverse=True))
+            {t for t in (*PARTY_TERMS, *kb.terms, *(n for e in kb.exhibits for n in e.names if len(n) >= 3))
+             if normalize(t) not in faq_text and self.ranker.canon(t).replace(" ", "") not in faq_text},
+            key=len, reverse=True))
         semantic = self.ranker.semantic
         self.commands = CommandMatcher(semantic.encoder) if semantic is not None else None
 
@@ -181,6 +193,8 @@ class IntentRecognizer:
         if _GOODBYE.match(t):
             return Understanding("goodbye", text, score=1.0)
         body = _GREETING_PREFIX.sub("", t) or t
+        if _STOP_INSIDE.search(body) and not _asks(body):
+            return Understanding("stop", text, score=1.0)
 
         mentions = exhibit_mentions(self.kb, body)
         exhibit_id = mentions[0][0] if mentions else None
@@ -209,6 +223,9 @@ class IntentRecognizer:
                     and not self._faq_is_sure(body, self.thresholds.verbatim):
                 return Understanding("where", text, exhibit_id=exhibit_id, score=1.0)
         understood = self._faq(text, body, exhibit_id)
+        if body != t and not _asks(body) and not _NEED.search(body) and understood.score < self.thresholds.sure:
+            # Hello, and a remark: "你好你好我们来参观了".
+            return Understanding("greeting", text, score=1.0)
         if understood.intent in ("ask_back", "unknown"):
             # Not a question the hall answers: maybe a command said in other words.
             command = self._command(body, text)
@@ -230,7 +247,14 @@ class IntentRecognizer:
         """Named terms in the question that no FAQ entry ever mentions."""
         plain = normalize(body).replace(" ", "")
         canonical = self.ranker.canon(body).replace(" ", "")
-        return [t for t in self._unanswered_terms if normalize(t) in plain or self.ranker.canon(t).replace(" ", "") in canonical]
+        named = [t for t in self._unanswered_terms if normalize(t) in plain or self.ranker.canon(t).replace(" ", "") in canonical]
+        # Events and spirits named the way history names them ("古田会议",
+        # "五四运动", "延安整风"): if no entry says the name, none is about it.
+        for match in _EVENT_NAME.finditer(plain):
+            name = match.group(0)
+            if not _DETERMINER.search(match.group(1)) and name not in self._faq_text:
+                named.append(name)
+        return named
 
     def foreign_nouns(self, body: str) -> list[str]:
         """Concrete nouns that share not even a character pair with the KB."""

@@ -37,10 +37,23 @@ QUESTION_TYPES: dict[str, re.Pattern[str]] = {
     "reason": re.compile(r"意义|为什么|为何|精神|确立|解决"),
     "how": re.compile(r"怎么|申请|办理"),
     "contact": re.compile(r"电话|号码|热线|联系方式"),
+    "person": re.compile(r"谁|哪位|哪几位|哪些人|什么人"),
 }
 # Types an entry offers when its answer carries them (a phone number), though
 # none of its questions asks for them.
 ANSWER_TYPES = ("contact",)
+
+# A year, and the month after it if given: history is asked by date
+# ("1949年10月1日那天发生了什么"), and a date names its event better than words do.
+_DATE = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)年(?:(\d{1,2})月)?")
+
+
+def dates(text: str) -> set[tuple[str, str | None]]:
+    return {(year, month or None) for year, month in _DATE.findall(normalize(text))}
+
+
+# "交给谁", "找谁": a body or a desk answers "who" as well as a name does.
+_WHO_ELSE = re.compile(r"支部|党组织|党委|委员会|中心|窗口|服务台|工作人员|讲解员|代表")
 
 # What an answer has to contain to answer a question of a type that none of
 # its entry's questions asks: "遵义会议开了几天" wants a length of time, and
@@ -62,9 +75,13 @@ def question_types(canonical_text: str) -> frozenset[str]:
 class TypeReranker:
     def __init__(self, entry_types: dict[str, frozenset[str]], *, bonus: float = 0.08, penalty: float = 0.08,
                  entry_text: dict[str, str] | None = None, terms=None, topic_penalty: float = 0.2,
-                 topic_share: float = 0.3, answers: dict[str, str] | None = None) -> None:
+                 topic_share: float = 0.3, answers: dict[str, str] | None = None,
+                 people: dict[str, bool] | None = None) -> None:
         self.entry_types = entry_types
         self.answers = answers or {}
+        self.people = people or {}  # whether an entry's answer names a person or a body
+        self.entry_dates: dict[str, set[tuple[str, str | None]]] = {}
+        self.date_bonus = 0.1
         self.bonus, self.penalty = bonus, penalty
         self.entry_text = entry_text or {}
         self._terms = terms
@@ -73,9 +90,10 @@ class TypeReranker:
 
     @classmethod
     def for_ranker(cls, ranker, **kw) -> "TypeReranker":
-        types, texts, answers = {}, {}, {}
+        types, texts, answers, people = {}, {}, {}, {}
         for faq in ranker.kb.faqs:
             answers[faq.id] = normalize(faq.answer)
+            people[faq.id] = bool(ranker.words.people(faq.answer)) or bool(_WHO_ELSE.search(faq.answer))
             found: set[str] = set()
             for question in faq.questions:
                 found |= question_types(ranker.canon(question))
@@ -91,7 +109,20 @@ class TypeReranker:
             # wrong entry happens to use must not push the right one down.
             return [w for w in words.whole_words(text) if w in named] + words.proper_nouns(text)
 
-        return cls(types, entry_text=texts, terms=terms, answers=answers, **kw)
+        made = cls(types, entry_text=texts, terms=terms, answers=answers, people=people, **kw)
+        made.entry_dates = {f.id: set().union(*(dates(t) for t in (*f.questions, f.answer))) for f in ranker.kb.faqs}
+        return made
+
+    def _date_delta(self, asked: set, known: set) -> float:
+        """Up for an entry that gives the year asked (more with the month),
+        down for one that gives only other years."""
+        if not asked or not known:
+            return 0.0
+        years = {y for y, _ in known}
+        if not any(y in years for y, _ in asked):
+            return -self.date_bonus
+        months = any(m and (y, m) in known for y, m in asked)
+        return self.date_bonus * (1.5 if months else 1.0)
 
     def lacks_answer(self, canonical_query: str, faq_id: str) -> list[str]:
         """Kinds of answer the question wants that the entry neither asks
@@ -100,8 +131,13 @@ class TypeReranker:
         if answer is None:
             return []
         offered = self.entry_types.get(faq_id, frozenset())
-        return [kind for kind, shape in ANSWER_SHAPES.items()
-                if kind in question_types(canonical_query) and kind not in offered and not shape.search(answer)]
+        wanted = question_types(canonical_query)
+        lacking = [kind for kind, shape in ANSWER_SHAPES.items()
+                   if kind in wanted and kind not in offered and not shape.search(answer)]
+        # "南昌起义是哪几位领导人指挥的": an answer that names nobody does not say who.
+        if "person" in wanted and "person" not in offered and not self.people.get(faq_id, False):
+            lacking.append("person")
+        return lacking
 
     def topic_terms(self, canonical_query: str) -> list[str]:
         """Query words that a few entries mention and most do not."""
@@ -120,7 +156,8 @@ class TypeReranker:
     def rerank(self, canonical_query: str, candidates: list[Candidate]) -> list[Candidate]:
         wanted = question_types(canonical_query)
         topics = self.topic_terms(canonical_query) if candidates else []
-        if not wanted and not topics:
+        asked_dates = dates(canonical_query)
+        if not wanted and not topics and not asked_dates:
             return candidates
         # A term counts only where it tells the candidates apart: missing from
         # this one, mentioned by another. A term none of them mentions says
@@ -135,6 +172,10 @@ class TypeReranker:
                 delta += self.bonus if wanted & offered else -self.penalty
             missing = sum(t not in texts[c.faq_id] for t in telling)
             delta -= self.topic_penalty * min(missing, 2)
+            if not (wanted and offered and not wanted & offered):
+                # The date names the event; the kind of answer still decides
+                # between the event's entries ("1935年1月那次会议解决了什么").
+                delta += self._date_delta(asked_dates, self.entry_dates.get(c.faq_id, set()))
             out.append(replace(c, score=round(min(1.0, max(0.0, c.score + delta)), 4)))
         out.sort(key=lambda c: (-c.score, c.faq_id))
         return out

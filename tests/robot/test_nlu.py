@@ -227,3 +227,44 @@ def test_a_word_only_the_answer_uses_needs_the_meaning_to_match(recognizer):
     # the exit is not asking for the toilet.
     assert recognizer.understand("出口旁边的存包处在哪里").intent != "faq"
     assert recognizer.understand("洗手间在几楼").answer_id == "hall_toilet"
+
+
+# Round 6 (2026-12-01), on wordings of our own.
+
+def test_a_date_names_its_event(recognizer):
+    understood = recognizer.understand("1921年7月上海开的那次会是什么会")
+    assert understood.candidates[0].faq_id in ("founding", "yida_place")
+    assert recognizer.understand("1927年8月1日南昌发生了什么").candidates[0].faq_id == "nanchang"
+
+
+def test_who_is_not_answered_by_an_entry_that_names_nobody(recognizer):
+    understood = recognizer.understand("十一届三中全会是谁主持的")
+    assert understood.intent != "faq"
+    # "交给谁": a body answers "who" as well as a name does.
+    assert recognizer.understand("党费一般交给谁").answer_id == "dues_how"
+
+
+@pytest.mark.parametrize("text", ["讲解先停一下我们拍个照", "先别讲了我们自己转转"])
+def test_stopping_whatever_follows(recognizer, text):
+    assert recognizer.understand(text).intent == "stop"
+
+
+def test_hello_and_a_remark_is_a_greeting_but_hello_and_a_need_is_a_question(recognizer):
+    assert recognizer.understand("你好我们是来参观学习的").intent == "greeting"
+    assert recognizer.understand("你好我想交党费").intent != "greeting"
+
+
+@pytest.mark.parametrize("text", ["百色起义是哪一年", "古田会议讲了什么"])
+def test_an_event_no_entry_names_is_not_answered_with_another_event(recognizer, text):
+    assert recognizer.understand(text).intent in ("ask_back", "unknown")
+
+
+def test_an_exhibit_no_entry_talks_about_is_not_answered_with_another_entry(recognizer):
+    assert recognizer.understand("宝塔山是什么时候建的").intent in ("ask_back", "unknown")
+    assert recognizer.understand("带我去宝塔山").intent == "goto"
+
+
+def test_lead_the_way_and_where_it_shows(recognizer):
+    understood = recognizer.understand("南昌起义那边你给带个路")
+    assert (understood.intent, understood.exhibit_id) == ("goto", "nanchang")
+    assert recognizer.understand("遵义会议的伟大体现在什么地方").intent != "where"
