@@ -216,6 +216,20 @@ class WordTokenizer:
         """Names of people, places, organisations (jieba's nr / ns / nt / nz)."""
         return [w for w, flag in self._tagged(text) if flag in ("nr", "ns", "nt", "nz", "nrt") and len(w) >= 2]
 
+    def event_names(self, text: str) -> list[str]:
+        """Events and spirits named the way history names them: one word
+        ending in 会议 / 起义 / 运动 … ("古田会议", "五四运动"), or a place or a
+        date before one ("洛川" + "会议", "八七" + "会议", "井冈山" + "精神").
+        "那次重要会议" and "打响起义" are not names."""
+        tagged = self._tagged(text)
+        names = []
+        for i, (word, flag) in enumerate(tagged):
+            if len(word) >= 4 and word.endswith(EVENT_SUFFIXES):
+                names.append(word)
+            elif flag in ("ns", "nr", "nz", "nt", "m") and i + 1 < len(tagged) and tagged[i + 1][0] in EVENT_SUFFIXES:
+                names.append(word + tagged[i + 1][0])
+        return names
+
     def people(self, text: str) -> list[str]:
         """Names of people (jieba's nr)."""
         return [w for w, flag in self._tagged(text) if flag in ("nr", "nrt") and len(w) >= 2]
@@ -273,6 +287,8 @@ class WordTokenizer:
 # Everyday words that contain a one-character canonical form (交 = pay) but
 # mean something else: kept whole, so "公交车" is not about paying.
 KEPT_WORDS = ("公交", "交通", "交流", "外交", "交警", "交换", "交易", "交往", "社交", "交朋友", "提交")
+
+EVENT_SUFFIXES = ("会议", "起义", "战役", "运动", "精神", "事变", "整风", "会师", "全会", "暴动")
 
 PARTY_TERMS = ("三会一课", "两学一做", "不忘初心", "牢记使命", "党组织关系", "组织关系", "党费", "入党申请书", "入党积极分子",
                "发展对象", "预备党员", "正式党员", "入党誓词", "红船精神", "长征精神", "延安精神", "井冈山精神",

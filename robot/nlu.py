@@ -35,13 +35,13 @@ _GREETING = re.compile(r"^(嗨|哈喽|hello|hi|你好|您好|早上好|上午好
                        r"(啊|呀|哇|哦)?$")
 _GOODBYE = re.compile(r"^(好的|好|嗯)?(谢谢|谢谢你|谢谢您|多谢|再见|拜拜|没有了|没事了|不用了|没问题了)+(啊|了|呀|啦)?$")
 # "导览先停下吧我们自己看看": stopping, whatever follows.
-_STOP_INSIDE = re.compile(r"(先停下|停下来|停一下|暂停|先别讲了|先别说了|别讲了|别说了|不用讲了|不要讲了|不用说了|不要说了)")
+_STOP_INSIDE = re.compile(r"(先停|停停|停一停|停下来|停一下|暂停|先别讲了|先别说了|别讲了|别说了|不用讲了|不要讲了|不用说了|不要说了)")
 # A need put as a statement ("你好我想交党费") is a question; "你好我们来参观了" is not.
 _NEED = re.compile(r"想|要|能|可以|需要|请|帮")
 _GREETING_PREFIX = re.compile(r"^(嗨|哈喽|你好|您好|早上好|下午好|晚上好|小党)+")
 _PUNCT = re.compile(r"[\s，。！？,.!?、；;：:“”\"'（）()…]+")
 
-_MOVE = re.compile(r"(带|领|陪)(我|我们|大家|咱们)?(去|到|过去|前往|参观|看)|(我|我们)?(想|要)(去|到)|(前往|走到|过去看)|"
+_MOVE = re.compile(r"(带|领|陪|引)(我|我们|大家|咱们)?(去|到|过去|前往|参观|看)|(我|我们)?(想|要)(去|到)|(前往|走到|过去看)|"
                    r"(我|我们)(想|要)(看看|看一看|参观)|^去|(领|带)(个|一下)?路")
 _TOUR = re.compile(r"(导览|游览|参观一圈|转一圈|逛一圈|转转|逛逛|全程讲解|开始讲解|开始参观|按顺序参观|整个展厅|全部展区|"
                    r"带(我|我们|大家)?参观(一下)?$|带(我|我们|大家)?(参观|看)(一下)?(吧)?$|"
@@ -84,9 +84,6 @@ GENERIC_NOUNS = frozenset("意思 城市 人数 个人 集体 材料 制度 事�
                           # who is visiting and from where: says who asks, not what about
                           "学校 学生 老师 同学 班级 公司 员工 职工 团体 家长 老人 小孩 外地 异地 本地 外国人".split())
 
-
-_EVENT_NAME = re.compile(r"([\u4e00-\u9fff]{2})(会议|起义|战役|运动|精神|事变|整风|会师|全会|暴动)")
-_DETERMINER = re.compile(r"[那这哪次个的场些是了在开么啥一]")
 
 _PLACE_SUFFIX = frozenset("市店院场站馆楼园局所铺行厦")
 
@@ -250,9 +247,8 @@ class IntentRecognizer:
         named = [t for t in self._unanswered_terms if normalize(t) in plain or self.ranker.canon(t).replace(" ", "") in canonical]
         # Events and spirits named the way history names them ("古田会议",
         # "五四运动", "延安整风"): if no entry says the name, none is about it.
-        for match in _EVENT_NAME.finditer(plain):
-            name = match.group(0)
-            if not _DETERMINER.search(match.group(1)) and name not in self._faq_text:
+        for name in self.ranker.words.event_names(plain):
+            if name not in self._faq_text and self.ranker.canon(name).replace(" ", "") not in self._faq_text:
                 named.append(name)
         return named
 

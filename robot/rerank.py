@@ -38,6 +38,8 @@ QUESTION_TYPES: dict[str, re.Pattern[str]] = {
     "how": re.compile(r"怎么|申请|办理"),
     "contact": re.compile(r"电话|号码|热线|联系方式"),
     "person": re.compile(r"谁|哪位|哪几位|哪些人|什么人"),
+    # The number itself ("电话号码是多少"), not which line to call.
+    "number": re.compile(r"号码|电话是多少|电话多少|多少号"),
 }
 # Types an entry offers when its answer carries them (a phone number), though
 # none of its questions asks for them.
@@ -58,11 +60,18 @@ _WHO_ELSE = re.compile(r"支部|党组织|党委|委员会|中心|窗口|服务�
 # What an answer has to contain to answer a question of a type that none of
 # its entry's questions asks: "遵义会议开了几天" wants a length of time, and
 # "遵义会议于1935年1月召开" gives a date. Matched on the normalised answer
-# (Arabic digits). Only lengths of time so far: quantities are often answered
-# by listing ("包括哪几个会"), and times by an event's date anywhere in it.
+# (Arabic digits). Lengths of time and quantities; not times, which an
+# event's date anywhere in the answer gives.
 ANSWER_SHAPES: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"(?<!\d)\d{1,3}(个)?(小时|分钟|天|年|个月)|[一二三四五六七八九十两半]+(个)?(小时|分钟|天|年|个月)|历时"),
+    # A number that is not part of a date or a clock time ("九千多万名",
+    # "二万五千里"); "哪几个" asks which, and is not asked for here.
+    "number": re.compile(r"\d{3,}[-\d]*"),
+    "quantity": re.compile(r"\d+(\.\d+)?(?![\d.]*(年|月|日|号|:|点))|[一二三四五六七八九十两百千万]+(人|名|个|里|公里|万)"),
 }
+# Wordings that look like asking how many but ask which ("哪几个会", folded
+# to 哪多少), or how many years (a time, which a date answers).
+_NOT_QUANTITY = re.compile(r"哪几|哪多少|那几|那多少|哪些|多少年")
 
 
 QUESTION_WORDS = frozenset("何时 哪里 怎么 多少 多久 多远 什么 为什么 几点 哪个 哪些 怎么样 是否 如何 可以 需要 能够".split())
@@ -132,6 +141,8 @@ class TypeReranker:
             return []
         offered = self.entry_types.get(faq_id, frozenset())
         wanted = question_types(canonical_query)
+        if _NOT_QUANTITY.search(canonical_query.replace(" ", "")):
+            wanted = wanted - {"quantity"}
         lacking = [kind for kind, shape in ANSWER_SHAPES.items()
                    if kind in wanted and kind not in offered and not shape.search(answer)]
         # "南昌起义是哪几位领导人指挥的": an answer that names nobody does not say who.

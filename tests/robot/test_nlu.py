@@ -268,3 +268,27 @@ def test_lead_the_way_and_where_it_shows(recognizer):
     understood = recognizer.understand("南昌起义那边你给带个路")
     assert (understood.intent, understood.exhibit_id) == ("goto", "nanchang")
     assert recognizer.understand("遵义会议的伟大体现在什么地方").intent != "where"
+
+
+# Round 7 (2026-12-01), on wordings of our own.
+
+def test_how_many_needs_a_number_that_is_not_a_date(recognizer):
+    assert recognizer.understand("开国大典那天有多少群众到场").intent != "faq"
+    assert recognizer.understand("现在党员总数有多少").answer_id == "member_count"
+    # "哪几个" asks which, not how many.
+    assert recognizer.understand("三会一课指的是哪几个会议").answer_id == "three_one"
+
+
+def test_asking_for_the_number_needs_one_in_the_answer(recognizer):
+    assert recognizer.understand("团体预约的电话号码是多少").intent != "faq"
+
+
+@pytest.mark.parametrize("text, names", [("洛川会议是哪一年开的", ["洛川会议"]), ("西安事变讲一讲", ["西安事变"]),
+                                         ("那次重要会议是哪一年", []), ("起义是什么时候打响的", [])])
+def test_event_names_are_names_not_phrases(recognizer, text, names):
+    assert [n for n in recognizer.unanswered_terms(text) if n.endswith(("会议", "事变", "起义"))] == names
+
+
+@pytest.mark.parametrize("text, intent", [("讲解先停停", "stop"), ("引我们去遵义会议展区", "goto")])
+def test_more_ways_to_stop_and_to_lead(recognizer, text, intent):
+    assert recognizer.understand(text).intent == intent
