@@ -48,7 +48,7 @@ _TOUR = re.compile(r"(导览|游览|参观一圈|转一圈|逛一圈|转转|逛�
                    # everything, start to end: "把展区都走一遍", "全部转一转"
                    r"(都|全部|整个|所有|从头到尾).{0,4}(看|走|转|逛|参观))")
 _WHERE = re.compile(r"(在哪(?![一年天个月])|哪里|哪儿|什么地方|怎么走|怎么去|怎么过去|怎么到|哪个区|哪一区|哪块|哪一块|哪边|"
-                    r"哪一边|哪一侧|哪一层|在几楼|哪个展区|哪个厅|什么位置|位置)")
+                    r"哪一边|哪一侧|哪一层|哪个地方|哪个位置|在这层|在这一层|在楼上|在楼下|在这边|在那边|在几楼|哪个展区|哪个厅|什么位置|位置)")
 # Words that point at a thing in the hall ("石库门那个", "开国大典那部分展览").
 _EXHIBIT_PLACE = re.compile(r"(展品|展区|展台|展位|展厅|展板|展项|展览|模型|那个|那块|那一块|那部分|这个|的展|墙)")
 # History questions about where/when an event happened, not where its exhibit is.
@@ -58,12 +58,12 @@ _QUALITY_WHERE = re.compile(r"(重要|意义|特别|特点|不同|区别|伟大|
 # "帮我拍张照片", "替我叫辆车": asking the robot to do something it cannot
 # (it only talks and guides), not a question about the hall; a request to tell
 # or explain something ("帮我讲讲长征") is a question put politely.
-_ACT_REQUEST = re.compile(r"^(请|麻烦)?(你|您)?(帮|替)(我们|我|大家)?")
+_ACT_REQUEST = re.compile(r"^(请|麻烦)?(你|您)?(能|可以|能不能|可不可以)?(帮|替)(我们|我|大家)?")
 _TELL = re.compile(r"^(讲|说|介绍|解释|念|读|背|查|看看|回答)")
 # "能带我去……吗": a request put politely, not a question.
 _POLITE_OPEN = re.compile(r"^(请|麻烦)?(你|您)?(能|可以|能不能|可不可以|能否)")
 _POLITE_END = re.compile(r"(好吗|行吗|可以吗|吗)$")
-_QUESTION_WORD = re.compile(r"(什么|为什么|怎么|如何|哪里|哪儿|哪|几|多少|多久|多长|多远|大概|哪些|意义|作用|吗|呢|谁|是不是|"
+_QUESTION_WORD = re.compile(r"(什么|为什么|怎么|如何|哪里|哪儿|哪|几|多少|多久|多长|多远|大概|哪些|意义|作用|吗|呢|谁|是不是|啥|干嘛|咋|"
                             r"有没有|要不要|能不能|可以)")
 # "够不够", "开不开": a question asked by verb-not-verb, with no question word.
 _A_NOT_A = re.compile(r"(.)不\1")
@@ -85,6 +85,10 @@ GENERIC_NOUNS = frozenset("意思 城市 人数 个人 集体 材料 制度 事�
                           "学校 学生 老师 同学 班级 公司 员工 职工 团体 家长 老人 小孩 外地 异地 本地 外国人".split())
 
 
+_CONGRESS = re.compile(r"(中共|党的|共产党)[一二三四五六七八九十]{1,3}大(?![概约家门小多量片堆早学街楼会])")
+# Latin words ("wifi", "app") the hall never uses: a thing it does not offer.
+_LATIN = re.compile(r"[a-z]{2,}")
+
 _PLACE_SUFFIX = frozenset("市店院场站馆楼园局所铺行厦")
 
 
@@ -98,9 +102,11 @@ HOW_TO_ASK = frozenset("何时 哪里 怎么 多少 多久 多远 什么 为什�
 class Thresholds:
     """The confidence bar: answer at or above ``answer``; between ``ask`` and
     ``answer`` (or when the runner-up is within ``margin``) ask back; below
-    ``ask``, admit not knowing. Chosen on the dev split only."""
+    ``ask``, admit not knowing. Chosen on the sets already measured (never
+    on the clean one): 0.22 over 0.2 traded 1.2 points of answered-right for
+    a quarter fewer confident mistakes on 13 sets."""
 
-    answer: float = 0.2
+    answer: float = 0.22
     ask: float = 0.1
     margin: float = 0.05
     sure: float = 0.8
@@ -210,7 +216,8 @@ class IntentRecognizer:
         if _TOUR.search(body) and not exhibit_id and not _asks(_POLITE_WORDS.sub("", _polite_request(body, body))):
             return Understanding("tour", text, score=1.0)
         request = _ACT_REQUEST.match(body)
-        if request and not _TELL.match(body[request.end():]) and not _QUESTION_WORD.search(body):
+        if request and not _TELL.match(body[request.end():]) \
+                and not _asks(_POLITE_WORDS.sub("", _polite_request(body, body))):
             return Understanding("unknown", text, exhibit_id=exhibit_id)
         without_name = body.replace(normalize(mentions[0][1]), "") if mentions else body
         if exhibit_id and _WHERE.search(body) and not _EVENT_VERB.search(without_name) \
@@ -247,6 +254,10 @@ class IntentRecognizer:
         named = [t for t in self._unanswered_terms if normalize(t) in plain or self.ranker.canon(t).replace(" ", "") in canonical]
         # Events and spirits named the way history names them ("古田会议",
         # "五四运动", "延安整风"): if no entry says the name, none is about it.
+        # Congresses by number ("中共二大", "党的二十大"): "一大" is not "二大".
+        for match in _CONGRESS.finditer(plain):
+            if match.group(0) not in self._faq_text:
+                named.append(match.group(0))
         for name in self.ranker.words.event_names(plain):
             if name not in self._faq_text and self.ranker.canon(name).replace(" ", "") not in self._faq_text:
                 named.append(name)
@@ -256,7 +267,8 @@ class IntentRecognizer:
         """Concrete nouns that share not even a character pair with the KB."""
         canonical = self.ranker.canon(body)
         out = []
-        for noun in self.ranker.words.nouns(canonical) + self._place_words(canonical):
+        latin = [w for w in _LATIN.findall(normalize(body)) if w not in self._known_text]
+        for noun in self.ranker.words.nouns(canonical) + self._place_words(canonical) + latin:
             if noun in GENERIC_NOUNS or noun in self._known_text:
                 continue
             if not any(noun[i:i + 2] in self._known_text for i in range(len(noun) - 1)):

@@ -292,3 +292,25 @@ def test_event_names_are_names_not_phrases(recognizer, text, names):
 @pytest.mark.parametrize("text, intent", [("讲解先停停", "stop"), ("引我们去遵义会议展区", "goto")])
 def test_more_ways_to_stop_and_to_lead(recognizer, text, intent):
     assert recognizer.understand(text).intent == intent
+
+
+# Round 8 (2026-12-01), on wordings of our own.
+
+def test_a_congress_by_number_is_not_another_congress(recognizer):
+    assert recognizer.understand("中共三大是在哪里开的").intent in ("ask_back", "unknown")
+    assert recognizer.understand("中共一大是在哪里开的").answer_id == "yida_place"
+
+
+def test_a_latin_word_the_hall_never_uses_is_something_it_does_not_offer(recognizer):
+    assert recognizer.understand("展厅里有免费的wifi用吗").intent != "faq"
+
+
+def test_asking_politely_for_an_act_is_not_a_question(recognizer):
+    assert recognizer.understand("你可以帮我们照张相吗").intent == "unknown"
+    assert recognizer.understand("你能帮我讲讲遵义会议吗").intent in ("faq", "ask_back")
+
+
+@pytest.mark.parametrize("text, exhibit", [("开国大典的展板在展厅哪个位置", "kaiguo"), ("红船那件展品在这层吗", "nanhu")])
+def test_more_ways_to_ask_where_it_stands(recognizer, text, exhibit):
+    understood = recognizer.understand(text)
+    assert (understood.intent, understood.exhibit_id) == ("where", exhibit)
