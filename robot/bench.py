@@ -17,8 +17,10 @@
   (looked at before the first round of changes of 2026-12-01, so no longer a
   clean test), heldout2..heldout9 (each committed before one round of
   changes and run once after it; then dev material for the next round;
-  6 and 7 were measured together) and heldout10 (committed before the eighth
-  round; the clean figure, under ``faq_clean_*``, and under
+  6 and 7 were measured together), heldout10 (committed before the eighth
+  round) and heldout11 (written after the eighth round was frozen, to
+  replicate: no change since). The clean figure is both together, under
+  ``faq_clean_*`` (per set under ``faq_heldout10_*``, ``faq_heldout11_*``), and under
   ``faq_clean_words_only_*`` for the same method without the sentence
   encoder). ``faq_split_status`` says which is which.
 """
@@ -109,8 +111,9 @@ SPLIT_STATUS = {"dev": "tuned on", "dev2": "tuned on", "dev3": "tuned on", "dev4
                 "heldout7": "tuned on (clean once with heldout6, after round 5)",
                 "heldout8": "tuned on (clean once, after round 6)",
                 "heldout9": "tuned on (clean once, after round 7)",
-                "heldout10": "clean (committed before round 8)"}
-CLEAN_SPLITS = ("heldout10",)
+                "heldout10": "clean (committed before round 8)",
+                "heldout11": "clean (written after round 8 was frozen; no change since)"}
+CLEAN_SPLITS = ("heldout10", "heldout11")
 SPLITS = tuple(SPLIT_STATUS)
 
 
