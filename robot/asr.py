@@ -4,10 +4,15 @@ The model directory comes from config: production uses the operator's
 vosk-model-small-cn-0.22 (supports grammars) or vosk-model-cn-0.22 (better,
 but a static graph: no grammars). With a grammar the recogniser only chooses
 among what the hall knows (FAQ questions, exhibit names, commands), which is
-far more robust for a noisy hall; when the grammar result is empty the same
-audio is decoded again free-form, so a question outside the list is still
-heard. Words a model does not know cannot be added, so grammar phrases are
-cut into the model's own words and phrases with unknown words are dropped.
+far more robust for a noisy hall. A grammar alone forces every utterance onto
+one of its phrases, so a question asked in other words would come out as some
+FAQ question, word for word, and be answered confidently; the grammar
+therefore also holds "[unk]" where the model knows it (the Chinese models
+do, the Korean stand-in does not), and an utterance with any unknown word in
+it is taken from a free-form decoder that ran alongside while the visitor
+spoke (``free_alongside``), so the fallback costs no re-decode after the end
+of speech. Words a model does not know cannot be added, so grammar phrases
+are cut into the model's own words and phrases with unknown words are dropped.
 
 One ``Model`` is shared (it is large); a recogniser is made per utterance,
 which also makes concurrent use from several threads safe.
@@ -136,13 +141,26 @@ def supports_grammar(model_dir: Path) -> bool:
     return (graph / "HCLr.fst").exists() and (graph / "Gr.fst").exists()
 
 
+UNKNOWN = "[unk]"
+
+
+def rejected(raw: str) -> bool:
+    """A grammar result that is not one of the hall's phrases: nothing, or a
+    word the grammar could only call unknown."""
+    return not raw or UNKNOWN in raw.split()
+
+
 class VoskRecognizer:
-    def __init__(self, model, model_dir: Path, grammar: Sequence[str] | None = None) -> None:
+    def __init__(self, model, model_dir: Path, grammar: Sequence[str] | None = None, *,
+                 free_alongside: bool = True) -> None:
         self.model = model
         self.model_dir = model_dir
         self._local = threading.local()
         self.grammar_supported = supports_grammar(model_dir)
         self.grammar: list[str] | None = None
+        # Stream a free-form decoder beside the grammar one (costs its real-time
+        # factor of a core while the visitor speaks; saves it after).
+        self.free_alongside = free_alongside
         if grammar and self.grammar_supported:
             self.grammar = self.fit_grammar(grammar)
         elif grammar:
@@ -150,7 +168,7 @@ class VoskRecognizer:
 
     @classmethod
     def load(cls, model_dir: str | Path, *, grammar: Sequence[str] | None = None,
-             limits: DecoderLimits | None = None) -> "VoskRecognizer":
+             limits: DecoderLimits | None = None, free_alongside: bool = True) -> "VoskRecognizer":
         model_dir = Path(model_dir)
         problem = model_problem(model_dir)
         if problem:
@@ -174,7 +192,7 @@ class VoskRecognizer:
             raise AsrError(f"无法为语音识别模型 {model_dir} 设置解码参数：{exc}") from exc
         except Exception as exc:  # vosk raises a bare Exception when loading fails
             raise AsrError(f"无法加载语音识别模型 {model_dir}：{exc}") from exc
-        return cls(model, model_dir, grammar)
+        return cls(model, model_dir, grammar, free_alongside=free_alongside)
 
     def knows(self, word: str) -> bool:
         return self.model.vosk_model_find_word(word) >= 0
@@ -191,6 +209,11 @@ class VoskRecognizer:
         if not fitted:
             log.warning("no grammar phrase fits the model's vocabulary: free-form recognition only")
             return []
+        if self.knows(UNKNOWN):
+            fitted.append(UNKNOWN)
+        else:
+            log.info("model %s has no %s word: the grammar cannot reject what is not in it", self.model_dir.name,
+                     UNKNOWN)
         return fitted
 
     def _model_words(self, phrase: str) -> list[str] | None:
@@ -251,9 +274,9 @@ class VoskRecognizer:
         seconds = len(samples) / RATE
         mode = "grammar" if self.grammar else "free"
         raw = self._decode(samples, self.grammar or None)
-        if self.grammar and (not raw or raw == "[unk]"):
+        if self.grammar and rejected(raw):
             mode, raw = "free", self._decode(samples, None)
-        raw = raw.replace("[unk]", "").strip()
+        raw = raw.replace(UNKNOWN, "").strip()
         return Transcript(normalize(raw), raw, mode, seconds, time.perf_counter() - started)
 
 
@@ -262,22 +285,35 @@ class RecognitionStream:
         self.owner = owner
         self.rec = owner._recognizer(owner.grammar)
         self.rec.Reset()
+        self.free = None
+        if owner.grammar and owner.free_alongside:
+            self.free = owner._recognizer(None)
+            self.free.Reset()
         self.chunks: list[np.ndarray] = []
         self.seconds = 0.0
 
     def feed(self, samples: np.ndarray) -> None:
         self.chunks.append(samples)
         self.seconds += len(samples) / RATE
-        self.rec.AcceptWaveform(samples.astype("<i2").tobytes())
+        data = samples.astype("<i2").tobytes()
+        self.rec.AcceptWaveform(data)
+        if self.free is not None:
+            self.free.AcceptWaveform(data)
 
     def finish(self) -> Transcript:
         started = time.perf_counter()
         raw = json.loads(self.rec.FinalResult()).get("text", "").strip()
         mode = "grammar" if self.owner.grammar else "free"
-        if self.owner.grammar and (not raw or raw == "[unk]"):
-            audio = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
-            mode, raw = "free", self.owner._decode(audio, None)
-        raw = raw.replace("[unk]", "").strip()
+        if self.owner.grammar and rejected(raw):
+            mode = "free"
+            if self.free is not None:
+                raw = json.loads(self.free.FinalResult()).get("text", "").strip()
+            else:
+                audio = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
+                raw = self.owner._decode(audio, None)
+        elif self.free is not None:
+            self.free.Reset()  # the grammar heard a phrase: drop the other decode
+        raw = raw.replace(UNKNOWN, "").strip()
         return Transcript(normalize(raw), raw, mode, self.seconds, time.perf_counter() - started)
 
 

@@ -61,7 +61,7 @@ def load_recognizer(settings: RobotSettings, kb: KnowledgeBase | None):
 
     try:
         return VoskRecognizer.load(settings.vosk_model_dir, grammar=grammar_from_kb(kb) if kb else None,
-                                   limits=settings.decoder_limits)
+                                   limits=settings.decoder_limits, free_alongside=settings.robot_asr_free_alongside)
     except AsrError as exc:
         log.error("%s", exc)
         return None

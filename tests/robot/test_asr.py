@@ -3,6 +3,7 @@
 mode. Free-form transcripts of robotic speech are wrong, so only grammar mode
 is checked for exact phrases (as production biases toward the hall's phrases)."""
 
+import json
 import shutil
 import subprocess
 import wave
@@ -193,3 +194,39 @@ def test_loud_noise_is_not_taken_for_a_question(korean):
     recognizer = IntentRecognizer(load_kb(Path(__file__).parent / "data" / "kb.yaml"))
     for text in heard:
         assert recognizer.understand(text).intent in ("unknown", "ask_back")
+
+
+def test_a_grammar_result_with_an_unknown_word_is_rejected():
+    from robot.asr import rejected
+
+    assert rejected("") and rejected("[unk]") and rejected("参观 [unk] 吗")
+    assert not rejected("展厅 几点 开门")
+
+
+def test_the_grammar_holds_unknown_only_where_the_model_knows_it(korean):
+    from robot.asr import UNKNOWN
+
+    # The Korean stand-in has no [unk] word: its grammar cannot reject, and says so.
+    assert not korean.knows(UNKNOWN) and UNKNOWN not in korean.grammar
+
+
+def test_the_free_form_decode_alongside_the_grammar_hears_what_a_second_pass_would(korean):
+    """A question the grammar rejects is taken from the free-form decoder that
+    ran while the visitor spoke: the same words as decoding it again."""
+    samples = speak_korean("안녕하세요 역사 전시관")
+    stream = korean.stream()
+    assert stream.free is not None
+    for start in range(0, len(samples), 3200):
+        stream.feed(samples[start:start + 3200])
+    alongside = json.loads(stream.free.FinalResult()).get("text", "").split()
+    again = korean._decode(samples, None).split()  # the same free-form decoder, from the start
+    # Free-form decoding of robotic speech varies by a word from one pass to
+    # the next (the decoder adapts across utterances): most words agree.
+    assert alongside and len(set(alongside) & set(again)) * 2 >= len(set(again))
+
+
+def test_silence_under_a_grammar_falls_back_to_free_form_without_a_second_pass(korean):
+    stream = korean.stream()
+    stream.feed(np.zeros(RATE, dtype=np.int16))
+    heard = stream.finish()
+    assert heard.mode == "free" and heard.text == ""
