@@ -161,6 +161,8 @@ class VoskRecognizer:
         # Stream a free-form decoder beside the grammar one (costs its real-time
         # factor of a core while the visitor speaks; saves it after).
         self.free_alongside = free_alongside
+        self._worker: FreeFormWorker | None = None
+        self._worker_lock = threading.Lock()
         if grammar and self.grammar_supported:
             self.grammar = self.fit_grammar(grammar)
         elif grammar:
@@ -265,6 +267,12 @@ class VoskRecognizer:
             rec.AcceptWaveform(data[start:start + step])
         return json.loads(rec.FinalResult()).get("text", "").strip()
 
+    def _free_worker(self) -> "FreeFormWorker":
+        with self._worker_lock:
+            if self._worker is None:
+                self._worker = FreeFormWorker(self)
+            return self._worker
+
     def stream(self) -> "RecognitionStream":
         """Decode while the visitor speaks; only the tail is left at the end of speech."""
         return RecognitionStream(self)
@@ -280,15 +288,78 @@ class VoskRecognizer:
         return Transcript(normalize(raw), raw, mode, seconds, time.perf_counter() - started)
 
 
+class FreeFormWorker:
+    """A free-form decoder on a thread of its own, fed while the visitor
+    speaks. It keeps one recogniser for its whole life (a new one starts with
+    cold graph caches: seconds on a dynamic-graph model) and works on the other
+    core, so an utterance the grammar accepts never waits for it."""
+
+    def __init__(self, owner: VoskRecognizer) -> None:
+        import queue
+
+        self.owner = owner
+        self._queue: "queue.Queue[tuple[str, object]]" = queue.Queue()
+        # Audio is tagged with the utterance it belongs to: audio of one the
+        # grammar already accepted is skipped, not decoded for nothing.
+        self._utterance = 0
+        self._thread = threading.Thread(target=self._run, name="asr-free-form", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        rec = self.owner._recognizer(None)
+        current = 0
+        while True:
+            kind, payload = self._queue.get()
+            try:
+                if kind == "audio":
+                    utterance, data = payload
+                    if utterance == current:
+                        rec.AcceptWaveform(data)
+                elif kind == "reset":
+                    current = payload
+                    rec.Reset()
+                elif kind == "final":
+                    payload.set_result(json.loads(rec.FinalResult()).get("text", "").strip())
+            except Exception as exc:  # noqa: BLE001 - the caller gets it, the worker lives on
+                if kind == "final":
+                    payload.set_exception(exc)
+                else:
+                    log.warning("free-form decoder: %s", exc)
+            finally:
+                self._queue.task_done()
+
+    def caught_up(self) -> None:
+        """Block until everything fed is decoded. Live audio arrives in real
+        time and the worker decodes faster than that, so at the end of speech
+        it is already here; a benchmark that feeds a recording at once waits
+        for it first."""
+        self._queue.join()
+
+    def reset(self) -> None:
+        """Start a new utterance; whatever is still queued is dropped."""
+        self._utterance += 1
+        self._queue.put(("reset", self._utterance))
+
+    def feed(self, data: bytes) -> None:
+        self._queue.put(("audio", (self._utterance, data)))
+
+    def final(self, timeout: float = 30.0) -> str:
+        """What it heard, once it has caught up with everything fed."""
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        self._queue.put(("final", future))
+        return future.result(timeout=timeout)
+
+
 class RecognitionStream:
     def __init__(self, owner: VoskRecognizer) -> None:
         self.owner = owner
         self.rec = owner._recognizer(owner.grammar)
         self.rec.Reset()
-        self.free = None
-        if owner.grammar and owner.free_alongside:
-            self.free = owner._recognizer(None)
-            self.free.Reset()
+        self.free = owner._free_worker() if owner.grammar and owner.free_alongside else None
+        if self.free is not None:
+            self.free.reset()
         self.chunks: list[np.ndarray] = []
         self.seconds = 0.0
 
@@ -298,7 +369,7 @@ class RecognitionStream:
         data = samples.astype("<i2").tobytes()
         self.rec.AcceptWaveform(data)
         if self.free is not None:
-            self.free.AcceptWaveform(data)
+            self.free.feed(data)
 
     def finish(self) -> Transcript:
         started = time.perf_counter()
@@ -307,12 +378,12 @@ class RecognitionStream:
         if self.owner.grammar and rejected(raw):
             mode = "free"
             if self.free is not None:
-                raw = json.loads(self.free.FinalResult()).get("text", "").strip()
+                raw = self.free.final()
             else:
                 audio = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
                 raw = self.owner._decode(audio, None)
         elif self.free is not None:
-            self.free.Reset()  # the grammar heard a phrase: drop the other decode
+            self.free.reset()  # the grammar heard a phrase: drop the rest of the other decode
         raw = raw.replace(UNKNOWN, "").strip()
         return Transcript(normalize(raw), raw, mode, self.seconds, time.perf_counter() - started)
 

@@ -229,6 +229,8 @@ def _first_audio(kb_file: Path, grammar_rec, speech: list[np.ndarray]) -> dict[s
         stream = grammar_rec.stream()
         cut = max(0, len(samples) - 3200)  # all but the last 200 ms arrive while the visitor speaks
         stream.feed(samples[:cut])
+        if stream.free is not None:
+            stream.free.caught_up()  # as it would be with audio arriving in real time
         t0 = time.perf_counter()
         stream.feed(samples[cut:])
         stream.finish()
