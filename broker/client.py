@@ -203,16 +203,29 @@ class HallClient:
 
     def _watch_fd(self, fd: int) -> None:
         assert self._loop is not None
-        self._loop.add_reader(fd, self._paho.loop_read, 16)
+        self._add(self._loop.add_reader, fd, self._paho.loop_read, 16)
+
+    def _add(self, add, fd: int, *callback: Any) -> None:
+        """Register with the selector. uvloop keeps a poll handle per fd, and
+        when paho closed a socket before its removal ran, the handle stays
+        behind, closed; the next socket, given the same fd number, is then
+        refused ("the handler is closed") and the client would sit deaf or
+        mute. Dropping the stale handle and registering again fixes that."""
+        assert self._loop is not None
+        try:
+            add(fd, *callback)
+        except RuntimeError:
+            self._drop_fd(fd)
+            add(fd, *callback)
 
     def _drop_fd(self, fd: int) -> None:
         assert self._loop is not None
         if fd >= 0:
-            try:
-                self._loop.remove_reader(fd)
-                self._loop.remove_writer(fd)
-            except (OSError, ValueError):
-                pass  # closed before this ran: the selector forgot it already
+            for remove in (self._loop.remove_reader, self._loop.remove_writer):
+                try:
+                    remove(fd)
+                except (OSError, ValueError, RuntimeError):
+                    pass  # closed before this ran: the selector forgot it already
 
     def _write_fd(self, fd: int, on: bool) -> None:
         assert self._loop is not None
@@ -220,10 +233,10 @@ class HallClient:
             return
         try:
             if on:
-                self._loop.add_writer(fd, self._paho.loop_write)
+                self._add(self._loop.add_writer, fd, self._paho.loop_write)
             else:
                 self._loop.remove_writer(fd)
-        except (OSError, ValueError):
+        except (OSError, ValueError, RuntimeError):
             pass  # the socket closed meanwhile; a reconnect registers the new one
 
     async def _loop_io(self) -> None:
