@@ -245,21 +245,10 @@ class WordTokenizer:
 
     def nouns(self, text: str) -> list[str]:
         """Nouns and set phrases of two or more characters (jieba's part-of-speech tags)."""
-        import jieba.posseg
-
-        if not self._ready:
-            self._init()
-        if self._pos is None:
-            self._pos = jieba.posseg.POSTokenizer(self._jieba)
-        out = []
-        for chunk in text.split():
-            for pair in self._pos.lcut(chunk, HMM=True):
-                # n*: nouns; i / l: set phrases such as 今天天气 that jieba keeps
-                # whole (four characters: shorter ones are verb phrases, 走一遍)
-                if (pair.flag.startswith("n") and len(pair.word) >= 2) or \
-                        (pair.flag in ("i", "l") and len(pair.word) >= 4):
-                    out.append(pair.word)
-        return out
+        # n*: nouns; i / l: set phrases such as 今天天气 that jieba keeps
+        # whole (four characters: shorter ones are verb phrases, 走一遍)
+        return [w for w, flag in self._tagged(text)
+                if (flag.startswith("n") and len(w) >= 2) or (flag in ("i", "l") and len(w) >= 4)]
 
     def whole_words(self, text: str) -> list[str]:
         """jieba's plain segmentation (no sub-words), content words only."""

@@ -176,10 +176,14 @@ class IntentRecognizer:
         # Exhibits that no entry talks about (a hall may show what its FAQ
         # does not cover) count as such names too.
         self._faq_text = faq_text
+        # Each with its plain and its canonical form, made once: canonicalising
+        # them for every question took most of the time of understanding it.
+        forms = {t: (normalize(t), self.ranker.canon(t).replace(" ", ""))
+                 for t in (*PARTY_TERMS, *kb.terms, *(n for e in kb.exhibits for n in e.names if len(n) >= 3))}
         self._unanswered_terms = tuple(sorted(
-            {t for t in (*PARTY_TERMS, *kb.terms, *(n for e in kb.exhibits for n in e.names if len(n) >= 3))
-             if normalize(t) not in faq_text and self.ranker.canon(t).replace(" ", "") not in faq_text},
-            key=len, reverse=True))
+            ((t, plain, canonical) for t, (plain, canonical) in forms.items()
+             if plain not in faq_text and canonical not in faq_text),
+            key=lambda term: len(term[0]), reverse=True))
         semantic = self.ranker.semantic
         self.commands = CommandMatcher(semantic.encoder) if semantic is not None else None
 
@@ -213,11 +217,10 @@ class IntentRecognizer:
             if phrase and self.kb.exhibits and not self._faq_is_sure(body):
                 near = tuple(e for e, _ in closest_exhibits(self.kb, phrase))
                 return Understanding("goto", text, score=0.0, exhibit_candidates=near, phrase=phrase)
-        if _TOUR.search(body) and not exhibit_id and not _asks(_POLITE_WORDS.sub("", _polite_request(body, body))):
+        if _TOUR.search(body) and not exhibit_id and not _asks_beyond_politeness(body):
             return Understanding("tour", text, score=1.0)
         request = _ACT_REQUEST.match(body)
-        if request and not _TELL.match(body[request.end():]) \
-                and not _asks(_POLITE_WORDS.sub("", _polite_request(body, body))):
+        if request and not _TELL.match(body[request.end():]) and not _asks_beyond_politeness(body):
             return Understanding("unknown", text, exhibit_id=exhibit_id)
         without_name = body.replace(normalize(mentions[0][1]), "") if mentions else body
         if exhibit_id and _WHERE.search(body) and not _EVENT_VERB.search(without_name) \
@@ -251,7 +254,7 @@ class IntentRecognizer:
         """Named terms in the question that no FAQ entry ever mentions."""
         plain = normalize(body).replace(" ", "")
         canonical = self.ranker.canon(body).replace(" ", "")
-        named = [t for t in self._unanswered_terms if normalize(t) in plain or self.ranker.canon(t).replace(" ", "") in canonical]
+        named = [t for t, t_plain, t_canonical in self._unanswered_terms if t_plain in plain or t_canonical in canonical]
         # Events and spirits named the way history names them ("古田会议",
         # "五四运动", "延安整风"): if no entry says the name, none is about it.
         # Congresses by number ("中共二大", "党的二十大"): "一大" is not "二大".
@@ -290,15 +293,13 @@ class IntentRecognizer:
         """Whether the best entry shares something besides question words with
         the question: "说个故事给我听听" matches "……有什么故事" on 故事 (folded
         to 介绍) alone, which is how to ask, not what about."""
-        faq = self.kb.faq(top.faq_id)
-        if faq is None:
+        entry = self.ranker.entry_text.get(top.faq_id)
+        if entry is None:
             return True
-        entry = " ".join(self.ranker.canon(t) for t in (*faq.questions, faq.answer)).replace(" ", "")
         words = [w for w in self.ranker.words(self.ranker.canon(body)) if w not in HOW_TO_ASK]
         if not any(w in entry for w in words):
             return False
-        asked = " ".join(self.ranker.canon(t) for t in faq.questions).replace(" ", "")
-        if any(w in asked for w in words):
+        if any(w in self.ranker.asked_text[top.faq_id] for w in words):
             return True
         # Only the answer shares a word ("出口在哪里": the toilet's answer says
         # it is by the exit): on topic only if the meaning is close to what
@@ -339,6 +340,12 @@ class IntentRecognizer:
 def _asks(text: str) -> bool:
     """Whether the text is put as a question."""
     return bool(_QUESTION_WORD.search(text) or _A_NOT_A.search(text))
+
+
+def _asks_beyond_politeness(body: str) -> bool:
+    """Whether the text is a question once a polite request's 可以 / 能不能 …吗
+    is set aside ("能带我们逛一圈吗" asks nothing)."""
+    return _asks(_POLITE_WORDS.sub("", _polite_request(body, body)))
 
 
 def _polite_request(rest: str, body: str) -> str:

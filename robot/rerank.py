@@ -99,7 +99,7 @@ class TypeReranker:
 
     @classmethod
     def for_ranker(cls, ranker, **kw) -> "TypeReranker":
-        types, texts, answers, people = {}, {}, {}, {}
+        types, answers, people = {}, {}, {}
         for faq in ranker.kb.faqs:
             answers[faq.id] = normalize(faq.answer)
             people[faq.id] = bool(ranker.words.people(faq.answer)) or bool(_WHO_ELSE.search(faq.answer))
@@ -108,7 +108,6 @@ class TypeReranker:
                 found |= question_types(ranker.canon(question))
             found |= question_types(ranker.canon(faq.answer)) & set(ANSWER_TYPES)
             types[faq.id] = frozenset(found)
-            texts[faq.id] = " ".join(ranker.canon(t) for t in (*faq.questions, faq.answer)).replace(" ", "")
         named = {ranker.canon(n).replace(" ", "") for n in (*PARTY_TERMS, *NAMED_CANONICALS, *ranker.kb.terms,
                                                             *(e.title for e in ranker.kb.exhibits))}
         words = ranker.words
@@ -118,7 +117,7 @@ class TypeReranker:
             # wrong entry happens to use must not push the right one down.
             return [w for w in words.whole_words(text) if w in named] + words.proper_nouns(text)
 
-        made = cls(types, entry_text=texts, terms=terms, answers=answers, people=people, **kw)
+        made = cls(types, entry_text=ranker.entry_text, terms=terms, answers=answers, people=people, **kw)
         made.entry_dates = {f.id: set().union(*(dates(t) for t in (*f.questions, f.answer))) for f in ranker.kb.faqs}
         return made
 

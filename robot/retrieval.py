@@ -64,9 +64,16 @@ class FaqRanker:
         self._doc_entry: list[int] = []
         self._doc_question: list[str] = []
         q_bigrams, q_words, a_bigrams, a_words = [], [], [], []
+        # Each entry's canonical text without spaces, for the checks that ask
+        # whether an entry mentions a word: its questions, and with its answer.
+        self.asked_text: dict[str, str] = {}
+        self.entry_text: dict[str, str] = {}
+        self._entry_index = {faq.id: i for i, faq in enumerate(kb.faqs)}
         for entry_index, faq in enumerate(kb.faqs):
+            asked = []
             for question in faq.questions:
                 text = self.canon(question)
+                asked.append(text)
                 q_bigrams.append(char_bigrams(text))
                 q_words.append(self.words(text))
                 self._doc_entry.append(entry_index)
@@ -74,6 +81,8 @@ class FaqRanker:
             answer = self.canon(faq.answer)
             a_bigrams.append(char_bigrams(answer))
             a_words.append(self.words(answer))
+            self.asked_text[faq.id] = " ".join(asked).replace(" ", "")
+            self.entry_text[faq.id] = " ".join([*asked, answer]).replace(" ", "")
         self._q_bigram = Bm25Index(q_bigrams)
         self._q_word = Bm25Index(q_words)
         self._a_bigram = Bm25Index(a_bigrams)
@@ -86,7 +95,7 @@ class FaqRanker:
         None without an encoder."""
         if self.semantic is None:
             return None
-        index = next((i for i, f in enumerate(self.kb.faqs) if f.id == faq_id), None)
+        index = self._entry_index.get(faq_id)
         return None if index is None else float(self.semantic.cosines(normalize(text))[0][index])
 
     def analyse(self, text: str) -> tuple[list[str], list[str]]:
